@@ -1,0 +1,54 @@
+"""ens: the Chalice application.
+
+Routes live in per-capability blueprints under ``chalicelib/api``; this module registers them and declares the
+Lambda functions that are not API routes: the S3 object handler (EventBridge "Object Created") and the scheduled
+jobs. Every handler is thin: it parses, calls the domain library, and maps errors. Importing this module loads
+only Chalice and the blueprints' declarations (cold start); the domain loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib import resources
+from chalicelib.api import lifecycle, system
+
+app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
+app.api.binary_types.extend(["application/pdf", "text/calendar"])
+
+for blueprint in (system.bp, lifecycle.bp):
+    app.register_blueprint(blueprint)
+
+# S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).
+# Locally the same rule targets a queue that the stack drains into this very function.
+OBJECT_CREATED = {"source": ["aws.s3"], "detail-type": ["Object Created"]}
+
+
+@app.on_cw_event(OBJECT_CREATED, name=resources.INGEST_RULE.handler)
+def ingest_object(event: Any) -> dict[str, Any]:
+    from chalicelib.events import handle_object_created
+
+    return handle_object_created(event.to_dict())
+
+
+@app.schedule(resources.JOBS["opt-out-expiry"].expression, name=resources.JOBS["opt-out-expiry"].handler)
+def opt_out_expiry(event: Any) -> dict[str, Any]:
+    from chalicelib.jobs import run
+
+    return run("opt-out-expiry", event.to_dict())
+
+
+@app.schedule(resources.JOBS["archive-purge"].expression, name=resources.JOBS["archive-purge"].handler)
+def archive_purge(event: Any) -> dict[str, Any]:
+    from chalicelib.jobs import run
+
+    return run("archive-purge", event.to_dict())
+
+
+@app.schedule(resources.JOBS["reminders"].expression, name=resources.JOBS["reminders"].handler)
+def reminders(event: Any) -> dict[str, Any]:
+    from chalicelib.jobs import run
+
+    return run("reminders", event.to_dict())

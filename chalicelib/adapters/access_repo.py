@@ -1,0 +1,97 @@
+"""Loads the facts the authorisation decision needs, in a constant number of reads.
+
+One BatchGetItem on the accounts table fetches, from the patient's partition, the account, the caller's own
+account (a patient acting for a child), the professional's relation and emergency access, the sharing settings
+and the app's consent; one GetItem on the catalogue fetches the app. The number of reads does not depend on
+how many documents, patients or professionals exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from chalicelib.adapters.accounts_repo import ACCOUNT_SK, account_pk
+from chalicelib.adapters.dynamo import Table
+from chalicelib.domain.access import AccountFacts, AppFacts, ConsentFacts, EmergencySettings, PatientFacts
+from chalicelib.domain.timeutil import parse
+
+SETTINGS_SK = "SETTINGS"
+
+
+def relation_sk(rpps: str) -> str:
+    return f"PRO#{rpps}"
+
+
+def emergency_sk(rpps: str) -> str:
+    return f"EMERGENCY#{rpps}"
+
+
+def consent_sk(app_id: str) -> str:
+    return f"CONSENT#{app_id}"
+
+
+def app_key(app_id: str) -> tuple[str, str]:
+    return "CATALOGUE", f"APP#{app_id}"
+
+
+def _account_facts(item: dict[str, Any] | None) -> AccountFacts | None:
+    if not item:
+        return None
+    return AccountFacts(ins=item["nir"], status=item["status"], birth_date=dt.date.fromisoformat(item["birth_date"]),
+                        legal_representative_nir=item.get("legal_representative_nir"))
+
+
+def emergency_settings(item: dict[str, Any] | None) -> EmergencySettings:
+    raw = (item or {}).get("emergency") or {}
+    return EmergencySettings(samu=raw.get("samu", True), other_professionals=raw.get("other_professionals", True),
+                             masked_documents=raw.get("masked_documents", True))
+
+
+class DynamoAccessFacts:
+    def __init__(self, client: Any, accounts_table: str, catalogue_table: str) -> None:
+        self.accounts = Table(client, accounts_table)
+        self.catalogue = Table(client, catalogue_table)
+
+    def load(self, actor: Any, ins: str | None) -> PatientFacts:
+        keys: list[tuple[str, str | None]] = []
+        if ins:
+            pk = account_pk(ins)
+            keys += [(pk, ACCOUNT_SK), (pk, SETTINGS_SK)]
+            if actor.role == "professional":
+                keys += [(pk, relation_sk(actor.rpps)), (pk, emergency_sk(actor.rpps))]
+            if actor.role == "app":
+                keys.append((pk, consent_sk(actor.app_id)))
+        if actor.role == "patient" and actor.ins != ins:
+            keys.append((account_pk(actor.ins), ACCOUNT_SK))
+        items = {(i["pk"], i["sk"]): i for i in self.accounts.batch_get(keys)} if keys else {}
+
+        def item(pk_nir: str | None, sk: str) -> dict[str, Any] | None:
+            return items.get((account_pk(pk_nir), sk)) if pk_nir else None
+
+        patient = _account_facts(item(ins, ACCOUNT_SK))
+        caller = None
+        if actor.role == "patient":
+            caller = patient if actor.ins == ins else _account_facts(item(actor.ins, ACCOUNT_SK))
+        settings = item(ins, SETTINGS_SK) or {}
+        relation = emergency_until = None
+        if actor.role == "professional" and ins:
+            relation = (item(ins, relation_sk(actor.rpps)) or {}).get("status")
+            emergency = item(ins, emergency_sk(actor.rpps))
+            emergency_until = parse(emergency["until"]) if emergency else None
+        app = consent = None
+        if actor.role == "app":
+            app_item = self.catalogue.get(*app_key(actor.app_id))
+            consent_item = item(ins, consent_sk(actor.app_id))
+            if app_item:
+                app = AppFacts(status=app_item["status"],
+                               data_access=frozenset((g["category"], g["access"]) for g in app_item["data_access"]))
+            if consent_item:
+                current = int(app_item.get("access_version", 1)) if app_item else 0
+                consent = ConsentFacts(
+                    grants=frozenset((g["category"], g["access"]) for g in consent_item.get("grants", [])),
+                    needs_reapproval=int(consent_item.get("access_version", 0)) < current,
+                )
+        return PatientFacts(patient=patient, caller_account=caller, relation=relation, emergency_until=emergency_until,
+                            attending_doctor=settings.get("attending_doctor"), emergency=emergency_settings(settings),
+                            app=app, consent=consent)

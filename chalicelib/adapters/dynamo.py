@@ -1,0 +1,195 @@
+"""Small helpers over the DynamoDB client: typed (de)serialisation, paginated Query, batch reads and deletes.
+
+Only Query, GetItem, BatchGetItem and writes: no Scan anywhere in ens.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.errors import MalformedRequest
+
+_serializer: Any = None
+_deserializer: Any = None
+
+
+def _codecs() -> tuple[Any, Any]:
+    global _serializer, _deserializer
+    if _serializer is None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+    return _serializer, _deserializer
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def dump(item: dict[str, Any]) -> dict[str, Any]:
+    """Python dict → DynamoDB attribute map (None values dropped, floats as Decimal)."""
+    serializer, _ = _codecs()
+    return {k: serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+
+
+def load(item: dict[str, Any]) -> dict[str, Any]:
+    _, deserializer = _codecs()
+    return {k: _from_dynamo(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def values(**kw: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: values(v=1) → {":v": {"N": "1"}}."""
+    serializer, _ = _codecs()
+    return {f":{k}": serializer.serialize(_to_dynamo(v)) for k, v in kw.items()}
+
+
+def key(pk: str, sk: str | None = None) -> dict[str, Any]:
+    out = {"pk": {"S": pk}}
+    if sk is not None:
+        out["sk"] = {"S": sk}
+    return out
+
+
+def is_conditional_failure(error: Exception) -> bool:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """A cursor is an opaque token we gave out; anything else is refused with 400."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
+            raise ValueError
+        return decoded
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedRequest("The 'cursor' parameter is not a cursor this API returned.",
+                               code="invalid_cursor") from error
+
+
+class Table:
+    """One table, through an injected client."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def get(self, pk: str, sk: str | None = None, consistent: bool = True) -> dict[str, Any] | None:
+        answer = self.client.get_item(TableName=self.name, Key=key(pk, sk), ConsistentRead=consistent)
+        return load(answer["Item"]) if "Item" in answer else None
+
+    def batch_get(self, keys: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
+        """BatchGetItem (100 keys a call), retrying unprocessed keys."""
+        wanted = [key(pk, sk) for pk, sk in dict.fromkeys(keys)]
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), 100):
+            request = {self.name: {"Keys": wanted[start:start + 100], "ConsistentRead": True}}
+            for _ in range(8):
+                answer = self.client.batch_get_item(RequestItems=request)
+                found.extend(load(i) for i in answer.get("Responses", {}).get(self.name, []))
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found
+
+    def query(self, pk: str, *, sk_prefix: str | None = None, index: str | None = None, pk_name: str = "pk",
+              sk_condition: str | None = None, expression_values: dict[str, Any] | None = None,
+              forward: bool = True, limit: int | None = None, start: dict[str, Any] | None = None,
+              consistent: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One Query page: (items, last evaluated key)."""
+        condition = f"{pk_name} = :pk"
+        vals = values(pk=pk)
+        if sk_prefix is not None:
+            condition += " AND begins_with(sk, :prefix)"
+            vals.update(values(prefix=sk_prefix))
+        if sk_condition:
+            condition += f" AND {sk_condition}"
+        vals.update(expression_values or {})
+        kwargs: dict[str, Any] = {"TableName": self.name, "KeyConditionExpression": condition,
+                                  "ExpressionAttributeValues": vals, "ScanIndexForward": forward}
+        if index:
+            kwargs["IndexName"] = index
+        elif consistent:
+            kwargs["ConsistentRead"] = True
+        if limit:
+            kwargs["Limit"] = limit
+        if start:
+            owner = start.get(pk_name, {}).get("S") if isinstance(start.get(pk_name), dict) else None
+            if owner != pk:
+                raise MalformedRequest("The 'cursor' parameter belongs to another listing.", code="invalid_cursor")
+            kwargs["ExclusiveStartKey"] = start
+        answer = self.client.query(**kwargs)
+        return [load(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
+    def query_all(self, pk: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        start = None
+        while True:
+            items, start = self.query(pk, start=start, **kwargs)
+            yield from items
+            if not start:
+                return
+
+    def put(self, item: dict[str, Any], condition: str | None = None,
+            expression_values: dict[str, Any] | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Item": dump(item)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if expression_values:
+            kwargs["ExpressionAttributeValues"] = expression_values
+        self.client.put_item(**kwargs)
+
+    def delete(self, pk: str, sk: str | None = None, condition: str | None = None,
+               expression_values: dict[str, Any] | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if expression_values:
+            kwargs["ExpressionAttributeValues"] = expression_values
+        self.client.delete_item(**kwargs)
+
+    def delete_keys(self, keys: Iterable[tuple[str, str | None]]) -> int:
+        """BatchWriteItem deletes (25 a call), retrying unprocessed ones."""
+        pending = [{"DeleteRequest": {"Key": key(pk, sk)}} for pk, sk in keys]
+        count = len(pending)
+        for start in range(0, len(pending), 25):
+            request = {self.name: pending[start:start + 25]}
+            for _ in range(8):
+                answer = self.client.batch_write_item(RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+                if not request:
+                    break
+        return count
+
+    def erase_partition(self, pk: str) -> int:
+        """Delete every item of one partition (a Query, then batched deletes)."""
+        keys = [(i["pk"], i.get("sk")) for i in self.query_all(pk, consistent=True)]
+        return self.delete_keys(keys)

@@ -1,0 +1,278 @@
+"""The thin entrypoint layer shared by every blueprint.
+
+:func:`route` turns a function ``(call, **path_params) -> result`` into a Chalice view that authenticates the
+caller, parses the body with its pydantic model, calls the function, and maps domain errors to
+``{"code", "message"}`` with the right status. Each route is also recorded for ``GET /openapi.json``.
+
+Cold start: this module imports only the standard library. Models are named as ``"module:Class"`` strings and
+imported on first use; pydantic, PyJWT and the domain load with the first request, not with ``app.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JSON = "application/json"
+# Chalice answers 415 with a body of its own to types outside this list; accept the usual ones and let
+# the body parser say what is wrong in our format.
+ACCEPTED_CONTENT_TYPES = [JSON, "application/x-www-form-urlencoded", "text/plain", "application/octet-stream",
+                          "multipart/form-data", "application/xml", "text/xml"]
+
+ERROR_STATUS = {
+    "MalformedRequest": 400,
+    "InvalidInput": 422,
+    "Unauthenticated": 401,
+    "Forbidden": 403,
+    "NotFound": 404,
+    "Conflict": 409,
+    "Gone": 410,
+    "PayloadTooLarge": 413,
+    "TooManyAttempts": 429,
+    "Unavailable": 503,
+}
+
+
+@dataclass
+class QueryParam:
+    name: str
+    description: str
+    type: Literal["string", "integer", "boolean"] = "string"
+    enum: tuple[str, ...] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+PAGING = (
+    QueryParam("limit", "Page size (1-100, default 50).", "integer", minimum=1, maximum=100),
+    QueryParam("cursor", "The next_cursor of the previous page."),
+)
+
+
+@dataclass
+class RouteSpec:
+    path: str
+    method: str
+    summary: str
+    auth: Literal["required", "optional", "none"]
+    roles: tuple[str, ...]
+    body: str | None
+    response: str | None
+    status: int
+    errors: tuple[int, ...]
+    query: tuple[QueryParam, ...]
+    produces: str
+    tag: str
+    description: str = ""
+
+
+SPECS: list[RouteSpec] = []
+
+
+@dataclass
+class Reply:
+    """A response other than a JSON body with the route's status (no content, binary, extra headers)."""
+
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """What a handler receives: the caller, the parsed body, query parameters and the raw request."""
+
+    request: Any
+    actor: Any = None
+    body: Any = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(self.request.query_params or {})
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name.lower())
+
+
+@functools.cache
+def resolve(ref: str) -> Any:
+    """Import "package.module:Name" on first use."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Any:
+    from chalice import Response
+
+    payload = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    base = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    return Response(body=payload if payload is not None else "", status_code=status,
+                    headers={**base, **(headers or {})})
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}
+
+
+def render_error(error: Exception) -> Any:
+    """A domain error as its HTTP answer."""
+    status = 500
+    for cls in type(error).__mro__:
+        if cls.__name__ in ERROR_STATUS:
+            status = ERROR_STATUS[cls.__name__]
+            break
+    headers: dict[str, str] = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="ens"'
+    return _json_response(status, error_body(error.code, error.message), headers)  # type: ignore[attr-defined]
+
+
+def validation_message(error: Any, prefix: str = "") -> tuple[str, str]:
+    """pydantic's ValidationError → (code, a sentence naming the field)."""
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    location = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body",))
+    location = f"{prefix}{location}" if location else (prefix.rstrip(".") or "body")
+    message = first.get("msg", "is not valid")
+    message = message.removeprefix("Value error, ")
+    text = f"The field '{location}' is not valid: {message}."
+    text = text.replace("..", ".")
+    if len(problems) > 1:
+        text += f" ({len(problems) - 1} other problem{'s' if len(problems) > 2 else ''} in the request.)"
+    ctx_code = (first.get("ctx") or {}).get("code") if isinstance(first.get("ctx"), dict) else None
+    code = ctx_code or ("missing_field" if first.get("type") == "missing" else "invalid_field")
+    return code, text
+
+
+def parse_json(raw: bytes | None) -> Any:
+    from chalicelib.errors import MalformedRequest
+
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedRequest("The request body is not valid JSON.", code="invalid_json") from error
+
+
+def parse_body(request: Any, model_ref: str) -> Any:
+    from pydantic import ValidationError
+
+    from chalicelib.errors import InvalidInput, MalformedRequest
+
+    data = parse_json(request.raw_body)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise MalformedRequest("The request body must be a JSON object.", code="invalid_body")
+    model = resolve(model_ref)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        code, message = validation_message(error)
+        raise InvalidInput(message, code=code) from error
+
+
+def authenticate(request: Any, required: bool = True) -> Any:
+    from chalicelib.bootstrap import container
+    from chalicelib.domain.identity import actor_from_claims
+    from chalicelib.errors import Unauthenticated
+
+    header = request.headers.get("authorization")
+    if not header:
+        if required:
+            raise Unauthenticated("This call needs an 'Authorization: Bearer <token>' header.", code="missing_token")
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("The Authorization header must be 'Bearer <token>'.", code="invalid_token")
+    claims = container().tokens.verify(token.strip())
+    return actor_from_claims(claims)
+
+
+def _serialise(result: Any) -> Any:
+    if hasattr(result, "model_dump"):
+        return result.model_dump(mode="json", exclude_none=True)
+    if isinstance(result, list):
+        return [_serialise(r) for r in result]
+    if isinstance(result, dict):
+        return {k: _serialise(v) for k, v in result.items()}
+    return result
+
+
+def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str,
+          auth: Literal["required", "optional", "none"] = "required", roles: tuple[str, ...] = (),
+          body: str | None = None, response: str | None = None, status: int = 200,
+          errors: tuple[int, ...] = (), query: tuple[QueryParam, ...] = (), produces: str = JSON,
+          description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a thin handler; see the module docstring."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        spec = RouteSpec(path, method, summary, auth, roles, body, response, status, errors, query, produces, tag,
+                         description or (fn.__doc__ or "").strip())
+        SPECS.append(spec)
+
+        def view(**params: Any) -> Any:
+            request = blueprint.current_request
+            started = time.perf_counter()
+            answer = None
+            try:
+                answer = _handle(fn, spec, request, params)
+                return answer
+            finally:
+                _log_request(spec, request, answer, started)
+
+        view.__name__ = fn.__name__
+        view.__doc__ = fn.__doc__
+        blueprint.route(path, methods=[method], content_types=ACCEPTED_CONTENT_TYPES)(view)
+        return fn
+
+    return decorate
+
+
+def _handle(fn: Callable[..., Any], spec: RouteSpec, request: Any, params: dict[str, Any]) -> Any:
+    from chalicelib.errors import DomainError
+
+    try:
+        call = Call(request)
+        if spec.auth != "none":
+            call.actor = authenticate(request, required=spec.auth == "required")
+        if spec.body:
+            call.body = parse_body(request, spec.body)
+        result = fn(call, **params)
+        if isinstance(result, Reply):
+            if isinstance(result.body, (bytes, str)) or (result.body is None and result.status == 204):
+                from chalice import Response
+
+                return Response(body=result.body if result.body is not None else b"", status_code=result.status,
+                                headers={"Cache-Control": "no-store", **result.headers})
+            return _json_response(result.status, _serialise(result.body), result.headers)
+        return _json_response(spec.status, _serialise(result))
+    except DomainError as error:
+        return render_error(error)
+    except Exception:
+        from chalicelib.observability import logger
+
+        logger().exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
+        return _json_response(500, error_body("internal_error",
+                                              "Something went wrong on our side; nothing was lost, try again."))
+
+
+def _log_request(spec: RouteSpec, request: Any, answer: Any, started: float) -> None:
+    """One structured line per request: the route template (never the path: it holds an INS), status, time."""
+    from chalicelib.observability import correlation_id, logger
+
+    status = getattr(answer, "status_code", 500)
+    logger().info("request", extra={
+        "route": f"{spec.method} {spec.path}", "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "correlation_id": correlation_id(request),
+    })

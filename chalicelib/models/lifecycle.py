@@ -1,0 +1,135 @@
+"""Bodies and answers of the account lifecycle routes (CONTRACT §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from chalicelib.domain import identity
+from chalicelib.models.common import Email, Nir, Out, Phone, Strict, UtcDateTime
+
+VitaleSerial = Annotated[str, Field(pattern=r"^\d{8,13}$", description="Vitale card serial: 8 to 13 digits.")]
+MAX_BATCH = 1000
+
+
+class Beneficiary(Strict):
+    nir: Nir
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    birth_date: dt.date
+    email: Email | None = None
+    phone: Phone | None = None
+    postal_address: str | None = Field(None, min_length=5, max_length=500)
+    vitale_serial: VitaleSerial | None = None
+    notified_at: UtcDateTime | None = Field(None, description="When the notice went out; default now. "
+                                                               "Starts the 42-day opt-out window.")
+    legal_representative_nir: Nir | None = Field(None, description="Makes that person manage this (child's) space.")
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth(cls, value: dt.date) -> dt.date:
+        if value > dt.date.today() or value.year < 1890:
+            raise PydanticCustomError("invalid_birth_date", "a birth date in the past, after 1890",
+                                      {"code": "invalid_birth_date"})
+        return value
+
+    @field_validator("notified_at")
+    @classmethod
+    def _not_future(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+            raise PydanticCustomError("future_notice", "a notice cannot be dated in the future",
+                                      {"code": "invalid_notified_at"})
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Beneficiary:
+        problem = identity.nir_birth_problem(self.nir, self.birth_date)
+        if problem:
+            raise PydanticCustomError("nir_birth_mismatch", "nir does not agree with birth_date: {problem}",
+                                      {"problem": problem, "code": "nir_birth_mismatch"})
+        if self.legal_representative_nir == self.nir:
+            raise PydanticCustomError("self_representative", "legal_representative_nir must be another person",
+                                      {"code": "invalid_legal_representative"})
+        return self
+
+
+# A row is a Beneficiary; one that is not stays a plain object so that it is reported on its own row.
+Row = Annotated[Beneficiary | Any, Field(union_mode="left_to_right")]
+
+
+class EnrolmentBatch(Strict):
+    beneficiaries: list[Row] = Field(
+        min_length=1, max_length=MAX_BATCH,
+        description="Rows validated one by one: a bad row is reported and never sinks the batch.",
+    )
+
+
+def validate_row(index: int, row: Any) -> tuple[Beneficiary | None, str | None]:
+    """A row as a Beneficiary, or the reason it is invalid (naming the field)."""
+    from chalicelib.api.http import validation_message
+
+    if isinstance(row, Beneficiary):
+        return row, None
+    if not isinstance(row, dict):
+        return None, f"row {index} must be a JSON object"
+    try:
+        return Beneficiary.model_validate(row), None
+    except ValidationError as error:
+        _, message = validation_message(error)
+        return None, message
+
+
+class EnrolmentResult(Out):
+    nir: str
+    status: Literal["notified", "duplicate", "invalid"]
+    reason: str | None = None
+
+
+class EnrolmentResults(Out):
+    results: list[EnrolmentResult]
+
+
+class OptOutRequest(Strict):
+    nir: Nir
+    code: str | None = Field(None, min_length=1, max_length=32, description="The provisional code (online).")
+    channel: Literal["online", "phone"] | None = Field(
+        None, description="'phone': an agent records an objection made by phone (agent token, no code).")
+
+
+class StatusReply(Out):
+    status: str
+
+
+class ActivationRequest(Strict):
+    nir: Nir
+    vitale_serial: VitaleSerial
+    code: str = Field(min_length=1, max_length=32)
+
+
+class CodeRequest(Strict):
+    nir: Nir
+    vitale_serial: VitaleSerial
+
+
+class Dependant(Out):
+    ins: str
+    given_name: str
+    family_name: str
+    birth_date: str
+    status: str
+
+
+class Me(Out):
+    ins: str
+    status: str
+    given_name: str
+    family_name: str
+    birth_date: str
+    dependants: list[Dependant]
+
+
+class ClosureRequest(Strict):
+    delete_requested: bool = Field(False, description="Erase the archive after 3 months instead of 10 years.")

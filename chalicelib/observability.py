@@ -1,0 +1,63 @@
+"""Structured logs (Powertools Logger) that never carry personal data.
+
+The logger is built on first use (Powertools costs tens of milliseconds to import). Its formatter redacts,
+in the final JSON line, anything shaped like a NIR/INS, a JWT, an email address, a phone number or a
+provisional code, so a mistake elsewhere cannot leak them. Handlers log route templates and opaque ids only.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from typing import Any
+
+SERVICE = "ens"
+
+_REDACTIONS = (
+    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"), "[token]"),  # JWT
+    (re.compile(r"[12]\s?\d{2}\s?(?:0[1-9]|1[0-2])\s?(?:2[AB]|\d{2})\s?\d{3}\s?\d{3}\s?\d{2}"), "[nir]"),
+    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[email]"),
+    (re.compile(r"\+\d{10,14}\b|\b0[1-9](?:[ .-]?\d{2}){4}\b"), "[phone]"),
+    (re.compile(r"\b[A-HJ-NP-Z2-9]{12}\b"), "[code]"),
+)
+
+_logger: Any = None
+_lock = threading.Lock()
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def logger() -> Any:
+    """The process's Powertools Logger (JSON, correlation id, redacting formatter)."""
+    global _logger
+    if _logger is None:
+        with _lock:
+            if _logger is None:
+                import logging
+                import sys
+
+                from aws_lambda_powertools import Logger
+                from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+                class RedactingFormatter(LambdaPowertoolsFormatter):
+                    def serialize(self, log: dict[str, Any]) -> str:
+                        return redact(super().serialize(log))
+
+                # stderr: Lambda sends both streams to CloudWatch, and the CLI keeps stdout for its JSON.
+                _logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter(), use_rfc3339=True,
+                                 logger_handler=logging.StreamHandler(sys.stderr))
+    return _logger
+
+
+def correlation_id(request: Any) -> str:
+    """The caller's X-Correlation-Id if sane, else API Gateway's request id, else a new one."""
+    supplied = request.headers.get("x-correlation-id") if request is not None else None
+    if supplied and re.fullmatch(r"[\w.-]{1,64}", supplied):
+        return supplied
+    context = getattr(request, "context", None) or {}
+    return str(context.get("requestId") or uuid.uuid4())

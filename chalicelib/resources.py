@@ -1,0 +1,193 @@
+"""The one resource definition of ens.
+
+Every table, index, bucket, queue, topic, event rule and schedule the application uses is declared here, once.
+The local stack (`ens_cli.localaws`) creates exactly these in the emulator, and the CDK app in `infra/` declares
+exactly these in AWS; a test fails if the two disagree. Application code resolves physical names through
+:func:`chalicelib.config.Settings.name`, never by spelling them.
+
+Pure data: importing this module costs nothing (no boto3, no pydantic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index. Sparse when its keys are only set on the items it must find."""
+
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+
+
+@dataclass(frozen=True)
+class Table:
+    logical: str
+    purpose: str
+    partition_key: Key = Key("pk")
+    sort_key: Key | None = Key("sk")
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    local_only: bool = False  # exists only in the local stage (the development outbox)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    logical: str
+    purpose: str
+    versioned: bool = True
+    eventbridge: bool = True  # S3 sends "Object Created" events to EventBridge
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Queue:
+    logical: str
+    purpose: str
+    dead_letter: str | None = None  # logical name of the dead-letter queue
+    max_receive_count: int = 5
+    visibility_timeout: int = 120
+    local_only: bool = False  # in AWS the rule invokes the function directly; locally a queue carries events
+
+
+@dataclass(frozen=True)
+class Topic:
+    logical: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class EventRule:
+    logical: str
+    purpose: str
+    buckets: tuple[str, ...]  # logical bucket names whose "Object Created" events match
+    handler: str  # the Lambda function (Chalice handler name) that serves the events
+    local_queue: str  # locally the rule targets this queue, which the stack drains into `handler`
+
+
+@dataclass(frozen=True)
+class Schedule:
+    job: str  # the name used by `ens job NAME`
+    handler: str  # the Chalice handler function in app.py
+    expression: str  # EventBridge schedule expression in AWS
+    local_interval_seconds: int  # how often the local stack ticks it
+    purpose: str
+
+
+# The sparse "due" index serves every scheduled job: an item carries `due_pk` and `due_at` only while a job has
+# something to do with it (an opt-out window to close, a notice to send, an archive to purge, a reminder to send).
+# `due_pk` is "{kind}#{shard}"; writes spread over DUE_SHARDS partitions, and a job queries each shard for
+# `due_at <= now`, so its cost grows with the items due, never with the size of the table.
+DUE_INDEX = "due"
+DUE_SHARDS = 8
+
+ACCOUNTS = Table(
+    logical="accounts",
+    purpose="Accounts and everything that decides access to a space: lifecycle state, dependants, professionals "
+    "authorised or blocked, care relationships, emergency settings and accesses, app consents. One partition per "
+    "person (pk NIR#{nir}).",
+    indexes=(Index(DUE_INDEX, Key("due_pk"), Key("due_at")),),
+    ttl_attribute="expires_at",
+)
+RECORDS = Table(
+    logical="records",
+    purpose="The content of a space: documents, profile, vaccinations, measurements, appointments, reimbursements. "
+    "One partition per patient (pk PAT#{ins}).",
+    indexes=(
+        Index("by_document", Key("doc_key")),
+        Index(DUE_INDEX, Key("due_pk"), Key("due_at")),
+    ),
+)
+AUDIT = Table(
+    logical="audit",
+    purpose="Append-only access log per patient (pk LOG#{ins}) and inbox rejections per establishment "
+    "(pk REJ#{finess}).",
+)
+MESSAGING = Table(
+    logical="messaging",
+    purpose="Conversations (pk CONV#{id}) and each participant's list of conversations (pk PARTY#{role}#{id}).",
+)
+CATALOGUE = Table(
+    logical="catalogue",
+    purpose="Referenced third-party apps (pk CATALOGUE, sk APP#{app_id}).",
+)
+IDEMPOTENCY = Table(
+    logical="idempotency",
+    purpose="Powertools Idempotency records: one per S3 object version ingested, so a replayed event is a no-op.",
+    partition_key=Key("id"),
+    sort_key=None,
+    ttl_attribute="expiration",
+)
+OUTBOX = Table(
+    logical="outbox",
+    purpose="Local stage only: a copy of every notification sent, read by `ens outbox`.",
+    local_only=True,
+)
+
+TABLES: tuple[Table, ...] = (ACCOUNTS, RECORDS, AUDIT, MESSAGING, CATALOGUE, IDEMPOTENCY, OUTBOX)
+
+DOCUMENTS_BUCKET = Bucket(
+    logical="documents",
+    purpose="The document vault: one object per document (documents/{document_id}), uploaded by presigned PUT.",
+    prefixes={"documents": "documents/"},
+)
+INBOX_BUCKET = Bucket(
+    logical="inbox",
+    purpose="Where laboratories and hospitals drop files (inbox/{finess}/...); files that cannot be ingested are "
+    "moved to quarantine/{finess}/... and kept.",
+    prefixes={"inbox": "inbox/", "quarantine": "quarantine/"},
+)
+BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, INBOX_BUCKET)
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("ingest-events", "Local stage: the EventBridge rule's target, drained into the ingest handler.",
+          dead_letter="ingest-dlq", local_only=True),
+    Queue("ingest-dlq", "S3 events the ingest handler failed on after its retries."),
+    Queue("postal-letters", "Letters for the mailing house (a person with neither email nor phone).",
+          dead_letter="postal-dlq"),
+    Queue("postal-dlq", "Letters the mailing house could not take."),
+    Queue("jobs-dlq", "Scheduled job invocations that failed after their retries."),
+)
+TOPICS: tuple[Topic, ...] = (Topic("ops-alerts", "Operational alarms (errors, throttles, dead letters)."),)
+
+INGEST_RULE = EventRule(
+    logical="object-created",
+    purpose="S3 Object Created events of the vault and the inbox, delivered to the ingest handler.",
+    buckets=("documents", "inbox"),
+    handler="ingest_object",
+    local_queue="ingest-events",
+)
+EVENT_RULES: tuple[EventRule, ...] = (INGEST_RULE,)
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("opt-out-expiry", "opt_out_expiry", "rate(1 hour)", 20,
+             "Creates the spaces whose 6-week opt-out window has ended and sends their notices."),
+    Schedule("archive-purge", "archive_purge", "cron(30 2 * * ? *)", 60,
+             "Erases closed spaces whose archive period (10 years, or 3 months on request) has ended."),
+    Schedule("reminders", "reminders", "cron(0 7 * * ? *)", 60,
+             "Sends the vaccination and screening reminders that fall due."),
+)
+
+JOBS: dict[str, Schedule] = {s.job: s for s in SCHEDULES}
+
+
+def env_var(kind: str, logical: str) -> str:
+    """The environment variable that carries a resource's physical name, e.g. ENS_TABLE_ACCOUNTS."""
+    return f"ENS_{kind.upper()}_{logical.upper().replace('-', '_')}"
+
+
+def default_name(stage: str, logical: str) -> str:
+    """The physical name used when no environment variable overrides it (the local stack)."""
+    return f"ens-{stage}-{logical}"

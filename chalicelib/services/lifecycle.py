@@ -1,0 +1,317 @@
+"""Account lifecycle use cases: enrolment, opt-out, activation, codes, closure, and the jobs that follow time.
+
+Races (opt-out vs expiry vs activation, two job runs, two tabs) are settled by the repository's versioned writes:
+every change is read → decided by the domain → written only if nobody wrote in between, else decided again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.domain.accounts import (
+    Account,
+    Contact,
+    DueKind,
+    Status,
+    normalise_code,
+    secret_hash,
+    wrong_credentials,
+)
+from chalicelib.domain.notices import Notice, channel_for
+from chalicelib.domain.timeutil import iso
+from chalicelib.errors import Conflict, NotFound, Unauthenticated, Unavailable
+from chalicelib.ports import AccountRepository, AlreadyExists, Clock, ConcurrentUpdate, Notifier, SecretGenerator
+
+MAX_RETRIES = 5
+_FAILED = object()  # a try with a wrong secret, recorded then refused
+
+
+class ArchiveEraser(Protocol):
+    """A capability that stores a person's data erases it when their archive expires."""
+
+    def erase(self, ins: str) -> int: ...
+
+
+@dataclass
+class RowResult:
+    nir: str
+    status: str  # notified | duplicate | invalid
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"nir": self.nir, "status": self.status}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class JobReport:
+    job: str
+    processed: int = 0
+    details: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"job": self.job, "processed": self.processed, **self.details}
+
+
+class LifecycleService:
+    def __init__(self, accounts: AccountRepository, notifier: Notifier, clock: Clock, secrets: SecretGenerator,
+                 pepper: str, erasers: Sequence[ArchiveEraser] = ()) -> None:
+        self.accounts = accounts
+        self.notifier = notifier
+        self.clock = clock
+        self.secrets = secrets
+        self.pepper = pepper
+        self.erasers = list(erasers)
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def _hash(self, nir: str, value: str) -> str:
+        return secret_hash(self.pepper, nir, value)
+
+    def _update(self, nir: str, change: Callable[[Account], Any]) -> tuple[Account, Any]:
+        """Read, apply ``change``, write if unchanged meanwhile; retry on a concurrent write.
+
+        ``change`` may raise a DomainError (nothing is written) or return a value; returning False means
+        "nothing to write".
+        """
+        for _ in range(MAX_RETRIES):
+            account = self.accounts.get(nir)
+            if account is None:
+                raise NotFound("No space or enrolment exists for this person.", code="unknown_person")
+            outcome = change(account)
+            if outcome is False:
+                return account, outcome
+            try:
+                self.accounts.save(account)
+                return account, outcome
+            except ConcurrentUpdate:
+                continue
+        raise Unavailable("The account is being changed by another request; try again.", code="busy")
+
+    def _contact_for(self, account: Account) -> Contact:
+        """A child's notices reach their legal representative when the child has no contact of their own."""
+        if account.contact.is_empty() and account.legal_representative_nir:
+            representative = self.accounts.get(account.legal_representative_nir)
+            if representative:
+                return representative.contact
+        return account.contact
+
+    def _send(self, account: Account, kind: str, data: dict[str, str] | None = None) -> None:
+        self.notifier.send(Notice(kind=kind, to=account.nir, data=data or {}), self._contact_for(account))
+
+    # -- enrolment -----------------------------------------------------------------------------------------------
+    def enrol(self, rows: Iterable[Any]) -> list[RowResult]:
+        """Enrol a batch row by row: each row is validated on its own (see models.lifecycle.Beneficiary), and a
+        bad row, a duplicate or a failure is reported on its row while the batch goes on."""
+        from chalicelib.models.lifecycle import validate_row
+
+        now = self.clock.now()
+        results: list[RowResult] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(rows):
+            row, problem = validate_row(index, raw)
+            if row is None:
+                given = raw.get("nir") if isinstance(raw, dict) else None
+                results.append(RowResult(given if isinstance(given, str) else "", "invalid", problem))
+                continue
+            if row.nir in seen:
+                results.append(RowResult(row.nir, "duplicate", "this NIR appears earlier in the same batch"))
+                continue
+            seen.add(row.nir)
+            results.append(self._enrol_one(row, now))
+        return results
+
+    def _enrol_one(self, row: Any, now: dt.datetime) -> RowResult:
+        notified_at = row.notified_at or now
+        contact = Contact(email=row.email, phone=row.phone, postal_address=row.postal_address)
+        vitale_hash = self._hash(row.nir, row.vitale_serial) if row.vitale_serial else None
+        if contact.is_empty():
+            representative = self.accounts.get(row.legal_representative_nir) if row.legal_representative_nir else None
+            if representative is None or channel_for(representative.contact) is None:
+                return RowResult(row.nir, "invalid", "no email, phone or postal_address to send the notice to")
+        code = self.secrets.code()
+        existing = self.accounts.get(row.nir)
+        if existing is not None:
+            if existing.status != Status.CLOSED or existing.purging:
+                return RowResult(row.nir, "duplicate", f"already enrolled (status {existing.status.value})")
+            try:
+                existing.re_enrol(row.given_name, row.family_name, contact, vitale_hash, notified_at)
+                existing.issue_code(self._hash(row.nir, code), notified_at, "enrolment_notice")
+                self.accounts.save(existing)
+            except (ConcurrentUpdate, Conflict):
+                return RowResult(row.nir, "duplicate", "enrolled by another request at the same time")
+            account = existing
+        else:
+            account = Account(
+                nir=row.nir, given_name=row.given_name, family_name=row.family_name, birth_date=row.birth_date,
+                status=Status.NOTIFIED, notified_at=notified_at, contact=contact, vitale_hash=vitale_hash,
+                legal_representative_nir=row.legal_representative_nir,
+            )
+            account.issue_code(self._hash(row.nir, code), notified_at, "enrolment_notice")
+            try:
+                if row.legal_representative_nir:
+                    self.accounts.add_with_dependant_link(account, row.legal_representative_nir)
+                else:
+                    self.accounts.add(account)
+            except AlreadyExists:
+                return RowResult(row.nir, "duplicate", "enrolled by another request at the same time")
+        try:
+            self._send(account, "enrolment_notice",
+                       {"code": code, "opt_out_deadline": iso(account.window_ends_at)})
+        except Exception:
+            # Without its notice the window must not run: undo, and say so on the row.
+            self.accounts.remove(account)
+            return RowResult(row.nir, "invalid", "the notice could not be sent; nothing was created, retry later")
+        return RowResult(row.nir, "notified")
+
+    # -- opt-out and activation: attempts with a code ------------------------------------------------------------
+    def _attempt(self, nir: str, now: dt.datetime, verify: Callable[[Account], bool],
+                 then: Callable[[Account], Any]) -> Any:
+        """One try with a secret: 30 s after a failed try (429), a wrong secret is recorded as a failure (401),
+        a right one applies ``then``. One read and one conditional write."""
+
+        def change(account: Account) -> Any:
+            account.check_retry_delay(now)
+            if not verify(account):
+                account.record_failure(now)
+                return _FAILED
+            return then(account)
+
+        try:
+            _, outcome = self._update(nir, change)
+        except NotFound:
+            raise wrong_credentials() from None
+        if outcome is _FAILED:
+            raise wrong_credentials()
+        return outcome
+
+    def opt_out_online(self, nir: str, code: str) -> str:
+        now = self.clock.now()
+        code_hash = self._hash(nir, normalise_code(code))
+        self._attempt(nir, now, lambda a: a.code_matches(code_hash), lambda a: a.opt_out(now, "online"))
+        return Status.OPPOSED.value
+
+    def opt_out_by_phone(self, nir: str) -> str:
+        """An agent records an objection made on the phone (3422)."""
+        now = self.clock.now()
+        self._update(nir, lambda a: a.opt_out(now, "phone"))
+        return Status.OPPOSED.value
+
+    def activate(self, nir: str, vitale_serial: str, code: str) -> str:
+        now = self.clock.now()
+        code_hash = self._hash(nir, normalise_code(code))
+        serial_hash = self._hash(nir, vitale_serial)
+
+        def then(account: Account) -> None:
+            account.check_code_usable(now)
+            account.activate(now)
+
+        self._attempt(nir, now, lambda a: a.serial_matches(serial_hash) and a.code_matches(code_hash), then)
+        return Status.ACTIVE.value
+
+    def request_code(self, nir: str, vitale_serial: str) -> None:
+        """Send a new provisional code if the card serial matches; the old code stops working.
+
+        The answer is the same whether or not the person exists or the serial matches, so that nobody can probe
+        the registry; a wrong serial still counts as a failed try.
+        """
+        now = self.clock.now()
+        serial_hash = self._hash(nir, vitale_serial)
+        code = self.secrets.code()
+
+        def then(account: Account) -> bool | None:
+            if account.status not in (Status.NOTIFIED, Status.OPEN, Status.CLOSED) or account.purging:
+                return False  # opposed or already active: a code would serve nothing
+            account.issue_code(self._hash(nir, code), now, "activation_code")
+            return True
+
+        try:
+            issued = self._attempt(nir, now, lambda a: a.serial_matches(serial_hash), then)
+        except Unauthenticated:
+            return
+        if issued:
+            account = self.accounts.get(nir)
+            if account is not None and account.code is not None:
+                self._send(account, "activation_code", {"code": code, "expires_at": iso(account.code.expires_at)})
+
+    # -- the space -----------------------------------------------------------------------------------------------
+    def me(self, nir: str) -> dict[str, Any]:
+        account = self.accounts.get(nir)
+        if account is None:
+            raise NotFound("No space exists for this person.", code="unknown_person")
+        today = self.clock.now().date()
+        children = self.accounts.get_many(self.accounts.dependants(nir))
+        dependants = [
+            {"ins": c.nir, "given_name": c.given_name, "family_name": c.family_name,
+             "birth_date": c.birth_date.isoformat(), "status": c.status.value}
+            for c in sorted(children.values(), key=lambda c: c.birth_date)
+            if c.legal_representative_nir == nir and c.is_minor(today)
+        ]
+        return {"ins": account.nir, "status": account.status.value, "given_name": account.given_name,
+                "family_name": account.family_name, "birth_date": account.birth_date.isoformat(),
+                "dependants": dependants}
+
+    def close(self, nir: str, delete_requested: bool) -> str:
+        now = self.clock.now()
+        self._update(nir, lambda a: a.close(now, delete_requested))
+        return Status.CLOSED.value
+
+    # -- jobs ----------------------------------------------------------------------------------------------------
+    def run_opt_out_expiry(self, now: dt.datetime) -> JobReport:
+        """Create every space whose window has ended, then send the notices still pending."""
+        report = JobReport("opt-out-expiry", details={"notices_sent": 0})
+        for nir in list(self.accounts.due(DueKind.EXPIRY, now)):
+            try:
+                _, changed = self._update(nir, lambda a: a.expire_window(now))
+            except NotFound:
+                continue
+            if changed:
+                report.processed += 1
+        for nir in list(self.accounts.due(DueKind.NOTICE, now)):
+            if self._deliver_pending(nir):
+                report.details["notices_sent"] += 1
+        return report
+
+    def _deliver_pending(self, nir: str) -> bool:
+        account = self.accounts.get(nir)
+        if account is None or not account.pending_notice:
+            return False
+        kind = account.pending_notice
+        self._send(account, kind)
+
+        def clear(a: Account) -> bool | None:
+            if a.pending_notice != kind:
+                return False
+            a.pending_notice = None
+            return None
+
+        self._update(nir, clear)
+        return True
+
+    def run_archive_purge(self, now: dt.datetime) -> JobReport:
+        """Erase every closed space whose archive period has ended: its documents, objects, profile, messages."""
+        report = JobReport("archive-purge", details={"items_erased": 0})
+        for nir in list(self.accounts.due(DueKind.PURGE, now)):
+
+            def start(a: Account) -> bool | None:
+                if a.status != Status.CLOSED or a.purge_at is None or a.purge_at > now:
+                    return False
+                a.purging = True
+                return None
+
+            try:
+                _, outcome = self._update(nir, start)
+            except NotFound:
+                continue
+            if outcome is False:
+                continue
+            erased = sum(eraser.erase(nir) for eraser in self.erasers)
+            erased += self.accounts.erase(nir)
+            report.processed += 1
+            report.details["items_erased"] += erased
+        return report
+

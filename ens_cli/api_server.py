@@ -1,0 +1,43 @@
+"""The API on Chalice's local server (what `chalice local --stage local` runs), without request lines in the log.
+
+Chalice's dev server writes each request line ("GET /patients/<INS>/documents") to stderr: that would put an INS
+in a log. This runs the same server with a handler that says nothing; the app logs each request itself, with
+the route template only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ens_cli.stagecfg import ROOT
+
+
+def serve(host: str, port: int, stage: str = "local") -> None:
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+
+    class QuietHandler(ChaliceRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    app = factory.load_chalice_app(config.environment_variables)
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    server = LocalDevServer(app, config, host, port, handler_cls=QuietHandler)
+    server.server.daemon_threads = True
+    server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the ens API locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ENS_API_PORT", "8000")))
+    args = parser.parse_args()
+    serve(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()
