@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from email.utils import formataddr
 from typing import Any
 
@@ -74,7 +75,8 @@ class RecordingNotifier:
         now = self.clock.now()
         self.table.put({
             "pk": self.PARTITION,
-            "sk": f"{iso_ms(now)}#{secrets.token_hex(4)}",
+            # the stack's clock may stand still (a job's `now`): real time keeps the order of sending
+            "sk": f"{iso_ms(now)}#{time.time_ns():020d}#{secrets.token_hex(2)}",
             "kind": notice.kind, "to": notice.to, "channel": channel, "at": iso(now), "data": dict(notice.data),
         })
         return channel
