@@ -13,12 +13,12 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib import resources
-from chalicelib.api import lifecycle, system
+from chalicelib.api import lifecycle, records, sharing, system
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
 app.api.binary_types.extend(["application/pdf", "text/calendar"])
 
-for blueprint in (system.bp, lifecycle.bp):
+for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).

@@ -69,9 +69,57 @@ class Container:
         return AccessService(facts, self.access_log, self.clock)
 
     @cached_property
+    def messenger(self) -> Any:
+        from chalicelib.services.notices import Messenger
+
+        return Messenger(self.accounts, self.notifier)
+
+    @cached_property
+    def store(self) -> Any:
+        from chalicelib.adapters.s3store import S3Store
+
+        return S3Store(self.clients, self.settings.presign_seconds)
+
+    @cached_property
+    def documents(self) -> Any:
+        from chalicelib.adapters.records_repo import DynamoDocuments
+
+        return DynamoDocuments(self.clients("dynamodb"), self.settings.table("records"))
+
+    @cached_property
+    def rejections(self) -> Any:
+        from chalicelib.adapters.sharing_repo import DynamoRejections
+
+        return DynamoRejections(self.clients("dynamodb"), self.settings.table("audit"))
+
+    @cached_property
+    def records(self) -> Any:
+        from chalicelib.services.records import RecordService
+
+        return RecordService(self.documents, self.store, self.access, self.clock, self.settings.bucket("documents"))
+
+    @cached_property
+    def ingest(self) -> Any:
+        from chalicelib import resources
+        from chalicelib.services.ingest import IngestService
+
+        prefixes = resources.INBOX_BUCKET.prefixes
+        return IngestService(self.documents, self.store, self.accounts, self.rejections, self.messenger, self.access,
+                             self.clock, self.settings.bucket("documents"), self.settings.bucket("inbox"),
+                             prefixes["inbox"], prefixes["quarantine"])
+
+    @cached_property
+    def sharing(self) -> Any:
+        from chalicelib.adapters.sharing_repo import DynamoSharing
+        from chalicelib.services.sharing import SharingService
+
+        repo = DynamoSharing(self.clients("dynamodb"), self.settings.table("accounts"))
+        return SharingService(repo, self.access, self.access_log, self.rejections, self.messenger, self.clock)
+
+    @cached_property
     def erasers(self) -> list[Any]:
-        """Every capability that keeps a person's data, for the archive purge."""
-        return [self.access_log]
+        """Every capability that keeps a person's data, erased by the archive purge (objects before items)."""
+        return [self.records, self.access_log]
 
     @cached_property
     def lifecycle(self) -> Any:

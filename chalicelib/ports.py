@@ -28,6 +28,10 @@ class AlreadyExists(Exception):
     """A conditional create found the key taken."""
 
 
+class ObjectGone(Exception):
+    """The stored object (version) no longer exists: already moved or erased."""
+
+
 class AccountRepository(Protocol):
     def get(self, nir: str) -> Account | None: ...
 

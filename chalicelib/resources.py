@@ -50,6 +50,10 @@ class Bucket:
     versioned: bool = True
     eventbridge: bool = True  # S3 sends "Object Created" events to EventBridge
     prefixes: dict[str, str] = field(default_factory=dict)
+    # Lifecycle (AWS): a replaced or deleted version stays restorable this many days (the undo window), then
+    # expires. The archive purge never waits for it: it deletes every version of what it erases.
+    noncurrent_version_days: int = 30
+    kept_prefixes: tuple[str, ...] = ()  # logical prefixes no lifecycle rule ever expires (kept, never early)
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ INBOX_BUCKET = Bucket(
     purpose="Where laboratories and hospitals drop files (inbox/{finess}/...); files that cannot be ingested are "
     "moved to quarantine/{finess}/... and kept.",
     prefixes={"inbox": "inbox/", "quarantine": "quarantine/"},
+    kept_prefixes=("quarantine",),
 )
 BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, INBOX_BUCKET)
 

@@ -109,6 +109,72 @@ class Api:
         row = self.enrol(**person)
         return row, self.activate(row)
 
+    # -- the record: presigned uploads, inbox drops, and the S3 event chain ----------------------------------------
+    def events(self) -> list[dict[str, Any]]:
+        """Take every S3 event waiting on the EventBridge rule's queue (what the local stack drains)."""
+        sqs = self.container.clients("sqs")
+        url = sqs.get_queue_url(QueueName=self.settings.queue("ingest-events"))["QueueUrl"]
+        taken: list[dict[str, Any]] = []
+        while True:
+            answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            messages = answer.get("Messages", [])
+            if not messages:
+                return taken
+            for message in messages:
+                taken.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def ingest(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Deliver events to the very function Lambda runs."""
+        import app
+        from ens_cli.worker import LambdaContext
+
+        return [app.ingest_object(event, LambdaContext("ingest_object")) for event in events]
+
+    def deliver(self) -> list[dict[str, Any]]:
+        return self.ingest(self.events())
+
+    def put_bytes(self, ticket: dict[str, Any], content: bytes, content_type: str) -> int:
+        import requests
+
+        headers = {"Content-Type": content_type, **(ticket.get("upload_headers") or {})}
+        return requests.put(ticket["upload_url"], data=content, headers=headers, timeout=10).status_code
+
+    def upload(self, ins: str, token: str, content: bytes = b"%PDF-1.4\n% test\n", title: str = "Compte rendu",
+               type_code: str = "11488-4", content_type: str = "application/pdf", deliver: bool = True,
+               **extra: Any) -> str:
+        reply = self.post(f"/patients/{ins}/documents", token, {"title": title, "type_code": type_code,
+                                                                "content_type": content_type,
+                                                                "size": len(content), **extra})
+        assert reply.status == 201, reply
+        assert self.put_bytes(reply.json, content, content_type) in (200, 201, 204)
+        if deliver:
+            self.deliver()
+        return reply.json["document_id"]
+
+    def drop(self, finess: str, name: str, content: bytes, metadata: dict[str, str],
+             content_type: str = "application/pdf", deliver: bool = True) -> None:
+        from chalicelib import resources
+
+        key = f"{resources.INBOX_BUCKET.prefixes['inbox']}{finess}/{name}"
+        self.container.clients("s3").put_object(Bucket=self.settings.bucket("inbox"), Key=key, Body=content,
+                                                Metadata=metadata, ContentType=content_type)
+        if deliver:
+            self.deliver()
+
+    def professional(self, profession: str = "medecin", **claims: Any) -> tuple[str, str]:
+        from helpers import make_rpps
+
+        rpps = make_rpps()
+        return rpps, self.token("professional", rpps=rpps, profession=profession, **claims)
+
+    def docs(self, ins: str, token: str, **query: Any) -> list[str]:
+        from urllib.parse import urlencode
+
+        reply = self.get(f"/patients/{ins}/documents" + (f"?{urlencode(query)}" if query else ""), token)
+        assert reply.status == 200, reply
+        return [d["document_id"] for d in reply.json["items"]]
+
     def run_job(self, name: str, now: dt.datetime | None = None) -> dict[str, Any]:
         import app
         from chalicelib import resources

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamo import Table, decode_cursor, encode_cursor
+from chalicelib.adapters.dynamo import Table
 from chalicelib.adapters.system import new_id
 from chalicelib.domain.timeutil import iso
 
@@ -23,9 +23,9 @@ class DynamoAccessLog:
         self.table.put(item, condition="attribute_not_exists(pk)")  # append-only: never overwrite
 
     def page(self, ins: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        items, last = self.table.query(log_pk(ins), forward=False, limit=limit, start=decode_cursor(cursor))
-        fields = ("at", "actor", "action", "document_id", "mode")
-        return [{k: i[k] for k in fields if k in i} for i in items], encode_cursor(last)
+        items, next_cursor = self.table.page(log_pk(ins), limit, cursor)
+        fields = ("at", "actor", "action", "document_id", "mode", "reason")
+        return [{k: i[k] for k in fields if k in i} for i in items], next_cursor
 
     def erase(self, ins: str) -> int:
         return self.table.erase_partition(log_pk(ins))

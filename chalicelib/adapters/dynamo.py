@@ -150,6 +150,44 @@ class Table:
         answer = self.client.query(**kwargs)
         return [load(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
 
+    def page(self, pk: str, limit: int, cursor: str | None, *, accept: Any = None, sk_prefix: str | None = None,
+             filter_expression: str | None = None, filter_values: dict[str, Any] | None = None,
+             forward: bool = False, names: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a listing: up to ``limit`` items of partition ``pk`` that pass the filter expression and
+        ``accept(item)``, newest first by default. The cursor is the key of the last item returned, so items
+        left out by ``accept`` are never skipped on the next page."""
+        start = decode_cursor(cursor)
+        found: list[dict[str, Any]] = []
+        batch = min(max(limit * 2, 25), 500)
+        while True:
+            condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")
+            vals = values(pk=pk, **({"prefix": sk_prefix} if sk_prefix else {}))
+            vals.update(filter_values or {})
+            kwargs: dict[str, Any] = {"TableName": self.name, "KeyConditionExpression": condition,
+                                      "ExpressionAttributeValues": vals, "ScanIndexForward": forward,
+                                      "Limit": batch}
+            if filter_expression:
+                kwargs["FilterExpression"] = filter_expression
+            if names:
+                kwargs["ExpressionAttributeNames"] = names
+            if start:
+                if start.get("pk", {}).get("S") != pk:
+                    raise MalformedRequest("The 'cursor' parameter belongs to another listing.",
+                                           code="invalid_cursor")
+                kwargs["ExclusiveStartKey"] = start
+            answer = self.client.query(**kwargs)
+            for raw in answer.get("Items", []):
+                item = load(raw)
+                if accept is None or accept(item):
+                    found.append(item)
+                    if len(found) == limit:
+                        last = {"pk": raw["pk"], "sk": raw["sk"]}
+                        more = bool(answer.get("LastEvaluatedKey")) or raw is not answer["Items"][-1]
+                        return found, encode_cursor(last) if more else None
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return found, None
+
     def query_all(self, pk: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         start = None
         while True:

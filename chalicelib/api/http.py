@@ -252,7 +252,7 @@ def _handle(fn: Callable[..., Any], spec: RouteSpec, request: Any, params: dict[
             if isinstance(result.body, (bytes, str)) or (result.body is None and result.status == 204):
                 from chalice import Response
 
-                return Response(body=result.body if result.body is not None else b"", status_code=result.status,
+                return Response(body=result.body if result.body is not None else "", status_code=result.status,
                                 headers={"Cache-Control": "no-store", **result.headers})
             return _json_response(result.status, _serialise(result.body), result.headers)
         return _json_response(spec.status, _serialise(result))
@@ -276,3 +276,43 @@ def _log_request(spec: RouteSpec, request: Any, answer: Any, started: float) -> 
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         "correlation_id": correlation_id(request),
     })
+
+
+# -- small parsers shared by the blueprints ---------------------------------------------------------------------
+def path_ins(value: str, name: str = "ins") -> str:
+    """A patient's INS from the path: refused with 422 naming the parameter when it is not a valid one."""
+    from urllib.parse import unquote
+
+    from chalicelib.domain.identity import check_nir
+
+    return check_nir(unquote(value), field=name)
+
+
+def path_rpps(value: str) -> str:
+    from chalicelib.domain.identity import is_rpps
+    from chalicelib.errors import InvalidInput
+
+    if not is_rpps(value):
+        raise InvalidInput("The path parameter 'rpps' must be 11 digits ending with a Luhn check digit.",
+                           code="invalid_rpps", field="rpps")
+    return value
+
+
+def paging(call: Call, default: int = 50, maximum: int = 100) -> tuple[int, str | None]:
+    """(limit, cursor) from the query string; a bad limit is refused with 422."""
+    from chalicelib.errors import InvalidInput
+
+    query = call.query
+    raw = query.get("limit")
+    if raw is None or raw == "":
+        limit = default
+    else:
+        try:
+            limit = int(raw)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= maximum:
+            raise InvalidInput(f"The parameter 'limit' must be a whole number from 1 to {maximum}.",
+                               code="invalid_limit", field="limit")
+    cursor = query.get("cursor") or None
+    return limit, cursor

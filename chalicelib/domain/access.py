@@ -85,7 +85,8 @@ APP_SCOPES: dict[Action, tuple[str, str]] = {
 PATIENT_ACTIONS = frozenset(a for a in Action if a not in AGENT_ACTIONS | {Action.READ_REJECTIONS,
                                                                          Action.START_CONVERSATION,
                                                                          Action.DECLARE_CARE,
-                                                                         Action.EMERGENCY_ACCESS})
+                                                                         Action.EMERGENCY_ACCESS,
+                                                                         Action.HIDE_DOCUMENT})
 # Reading the record: needs an authorisation or an emergency access.
 PRO_READ_ACTIONS = frozenset({Action.LIST_DOCUMENTS, Action.READ_DOCUMENT, Action.READ_PROFILE,
                               Action.READ_VACCINATIONS, Action.READ_SUMMARY})
@@ -231,29 +232,13 @@ def decide(actor: object, action: Action, facts: PatientFacts | None = None, now
         return allow(Mode.NORMAL)
 
     # -- a patient's space ---------------------------------------------------------------------------------------
-    if facts is None or facts.patient is None:
-        return _patient_scoped_unknown(role)
-    patient = facts.patient
-
     if role == "patient":
-        refused = _caller_active(facts)
-        if refused:
-            return refused
-        caller = facts.caller_account
-        assert caller is not None
-        if caller.ins == patient.ins:
-            mode = Mode.SELF
-        elif is_legal_representative(caller.ins, patient, now.date()):
-            if patient.status not in LIVE:
-                return _no_space()
-            mode = Mode.REPRESENTATIVE
-        else:
-            return deny(Denial.FORBIDDEN, "forbidden", "This space belongs to someone else.")
-        if action not in PATIENT_ACTIONS:
-            return deny(Denial.FORBIDDEN, "forbidden", "A patient cannot do this.")
-        if document is not None and not document_visible(actor, mode, facts, document):
-            return _document_not_found()
-        return allow(mode)
+        return _patient(actor, action, facts, now, document)
+    if role not in ("professional", "establishment", "app"):
+        return deny(Denial.FORBIDDEN, "forbidden", "This caller has no access to patients' spaces.")
+    if facts is None or facts.patient is None:
+        return _no_space()
+    patient = facts.patient
 
     if patient.status not in LIVE:
         return _no_space()
@@ -269,9 +254,30 @@ def decide(actor: object, action: Action, facts: PatientFacts | None = None, now
                 and not _is_author(actor, document):
             return deny(Denial.FORBIDDEN, "not_author", "Only the document's author may do this.")
         return allow(Mode.NORMAL)
-    if role == "app":
-        return _app(actor, action, facts, document)
-    return deny(Denial.FORBIDDEN, "forbidden", "This caller has no access to patients' spaces.")
+    return _app(actor, action, facts, document)
+
+
+def _patient(actor: object, action: Action, facts: PatientFacts | None, now: dt.datetime,
+             document: DocumentFacts | None) -> Decision:
+    """The patient in their own space, or a legal representative in a minor child's."""
+    refused = _caller_active(facts)
+    if refused:
+        return refused
+    assert facts is not None and facts.caller_account is not None
+    caller, patient = facts.caller_account, facts.patient
+    if patient is not None and caller.ins == patient.ins:
+        mode = Mode.SELF
+    elif patient is not None and is_legal_representative(caller.ins, patient, now.date()):
+        if patient.status not in LIVE:
+            return _no_space()
+        mode = Mode.REPRESENTATIVE
+    else:
+        return deny(Denial.FORBIDDEN, "forbidden", "This space belongs to someone else.")
+    if action not in PATIENT_ACTIONS:
+        return deny(Denial.FORBIDDEN, "forbidden", "A patient cannot do this.")
+    if document is not None and not document_visible(actor, mode, facts, document):
+        return _document_not_found()
+    return allow(mode)
 
 
 def _caller_active(facts: PatientFacts | None) -> Decision | None:
@@ -281,11 +287,6 @@ def _caller_active(facts: PatientFacts | None) -> Decision | None:
         return deny(Denial.FORBIDDEN, "account_not_active",
                     "This space is not active: activate it with your Vitale card serial and provisional code.")
     return None
-
-
-def _patient_scoped_unknown(role: str | None) -> Decision:
-    return _no_space() if role in ("professional", "establishment", "app", "patient") else deny(
-        Denial.FORBIDDEN, "forbidden", "This caller has no access to patients' spaces.")
 
 
 def _document_not_found() -> Decision:

@@ -77,7 +77,8 @@ class AccessService:
             raise refusal(decision)
         return Grant(actor, action, ins, decision, facts, now, self)
 
-    def record(self, ins: str, actor: Any, action: str, mode: Mode, document_id: str | None = None) -> None:
+    def record(self, ins: str, actor: Any, action: str, mode: Mode, document_id: str | None = None,
+               reason: str | None = None) -> None:
         actor_view: dict[str, Any] = {"role": actor.role, "id": actor.id}
         if getattr(actor, "profession", None):
             actor_view["profession"] = actor.profession
@@ -85,4 +86,6 @@ class AccessService:
                                  "mode": mode.value}
         if document_id:
             entry["document_id"] = document_id
+        if reason:
+            entry["reason"] = reason
         self.access_log.append(ins, entry)

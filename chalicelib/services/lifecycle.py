@@ -67,6 +67,9 @@ class LifecycleService:
         self.secrets = secrets
         self.pepper = pepper
         self.erasers = list(erasers)
+        from chalicelib.services.notices import Messenger
+
+        self.messenger = Messenger(accounts, notifier)
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _hash(self, nir: str, value: str) -> str:
@@ -92,16 +95,8 @@ class LifecycleService:
                 continue
         raise Unavailable("The account is being changed by another request; try again.", code="busy")
 
-    def _contact_for(self, account: Account) -> Contact:
-        """A child's notices reach their legal representative when the child has no contact of their own."""
-        if account.contact.is_empty() and account.legal_representative_nir:
-            representative = self.accounts.get(account.legal_representative_nir)
-            if representative:
-                return representative.contact
-        return account.contact
-
     def _send(self, account: Account, kind: str, data: dict[str, str] | None = None) -> None:
-        self.notifier.send(Notice(kind=kind, to=account.nir, data=data or {}), self._contact_for(account))
+        self.notifier.send(Notice(kind=kind, to=account.nir, data=data or {}), self.messenger.contact_for(account))
 
     # -- enrolment -----------------------------------------------------------------------------------------------
     def enrol(self, rows: Iterable[Any]) -> list[RowResult]:

@@ -1,0 +1,152 @@
+"""Documents on DynamoDB: partition ``PAT#{ins}``, items ``DOC#{document_id}`` (ids are time-ordered, so a
+reverse Query lists newest first). The ``by_document`` index finds a document from its id alone (S3 events
+carry only the object key). Saves are versioned conditional writes; a replacement and the document it
+supersedes change in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.adapters.dynamo import Table, dump, is_conditional_failure, values
+from chalicelib.domain.documents import Author, Document, Status
+from chalicelib.domain.timeutil import iso_ms, parse
+from chalicelib.ports import AlreadyExists, ConcurrentUpdate
+
+
+def patient_pk(ins: str) -> str:
+    return f"PAT#{ins}"
+
+
+def doc_sk(document_id: str) -> str:
+    return f"DOC#{document_id}"
+
+
+def _t(value: dt.datetime | None) -> str | None:
+    return iso_ms(value) if value else None
+
+
+def to_item(doc: Document) -> dict[str, Any]:
+    return {
+        "pk": patient_pk(doc.ins), "sk": doc_sk(doc.document_id), "doc_key": doc.document_id,
+        "document_id": doc.document_id, "ins": doc.ins, "title": doc.title, "type_code": doc.type_code,
+        "category": doc.category, "content_type": doc.content_type, "size": doc.size,
+        "author": doc.author.as_dict(), "created_at": _t(doc.created_at), "status": doc.status.value,
+        "source": doc.source, "masked": doc.masked or None, "hidden_from_patient": doc.hidden_from_patient or None,
+        "replaces": doc.replaces, "superseded_by": doc.superseded_by, "deleted_at": _t(doc.deleted_at),
+        "deleted_by": doc.deleted_by, "object_version": doc.object_version, "rejection": doc.rejection,
+        "available_at": _t(doc.available_at), "version": doc.version, "extra": doc.extra or None,
+    }
+
+
+def from_item(item: dict[str, Any]) -> Document:
+    author = item["author"]
+    return Document(
+        document_id=item["document_id"], ins=item["ins"], title=item["title"], type_code=item["type_code"],
+        category=item["category"], content_type=item["content_type"], size=int(item["size"]),
+        author=Author(author["role"], author["id"], author.get("profession"), author.get("rpps")),
+        created_at=parse(item["created_at"]), status=Status(item["status"]), source=item.get("source", "upload"),
+        masked=bool(item.get("masked")), hidden_from_patient=bool(item.get("hidden_from_patient")),
+        replaces=item.get("replaces"), superseded_by=item.get("superseded_by"),
+        deleted_at=parse(item["deleted_at"]) if item.get("deleted_at") else None,
+        deleted_by=item.get("deleted_by"), object_version=item.get("object_version"),
+        rejection=item.get("rejection"),
+        available_at=parse(item["available_at"]) if item.get("available_at") else None,
+        version=int(item.get("version", 0)), extra=item.get("extra") or {},
+    )
+
+
+class DynamoDocuments:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.table = Table(client, table_name)
+
+    def add(self, doc: Document) -> None:
+        doc.version = 1
+        try:
+            self.table.put(to_item(doc), condition="attribute_not_exists(pk)")
+        except Exception as error:
+            doc.version = 0
+            if is_conditional_failure(error):
+                raise AlreadyExists(doc.document_id) from error
+            raise
+
+    def add_once(self, doc: Document, fingerprint: str) -> bool:
+        """Create ``doc`` unless a document with this fingerprint (bucket, key and content of an inbox file)
+        exists: a marker item and the document are written in one transaction. False for a repeat."""
+        doc.version = 1
+        marker = {"pk": patient_pk(doc.ins), "sk": f"INBOX#{fingerprint}", "document_id": doc.document_id}
+        try:
+            self.table.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table.name, "Item": dump(marker),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.table.name, "Item": dump(to_item(doc)),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+            return True
+        except Exception as error:
+            doc.version = 0
+            if is_conditional_failure(error):
+                return False
+            raise
+
+    def seen(self, ins: str, fingerprint: str) -> bool:
+        return self.table.get(patient_pk(ins), f"INBOX#{fingerprint}") is not None
+
+    def get(self, ins: str, document_id: str) -> Document | None:
+        item = self.table.get(patient_pk(ins), doc_sk(document_id))
+        return from_item(item) if item else None
+
+    def find(self, document_id: str) -> Document | None:
+        """From the id alone (an S3 event): the index, then a consistent read of the item."""
+        items, _ = self.table.query(document_id, index="by_document", pk_name="doc_key", limit=1)
+        if not items:
+            return None
+        return self.get(items[0]["ins"], document_id)
+
+    def _put_versioned(self, doc: Document) -> dict[str, Any]:
+        expected = doc.version
+        doc.version += 1
+        return {"Put": {"TableName": self.table.name, "Item": dump(to_item(doc)),
+                        "ConditionExpression": "version = :v", "ExpressionAttributeValues": values(v=expected)}}
+
+    def save(self, *docs: Document) -> None:
+        """Write one or several documents, each only if unchanged since read (one transaction)."""
+        before = [d.version for d in docs]
+        try:
+            operations = [self._put_versioned(d) for d in docs]
+            if len(operations) == 1:
+                put = operations[0]["Put"]
+                self.table.client.put_item(**put)
+            else:
+                self.table.client.transact_write_items(TransactItems=operations)
+        except Exception as error:
+            for doc, version in zip(docs, before, strict=True):
+                doc.version = version
+            if is_conditional_failure(error):
+                raise ConcurrentUpdate(",".join(d.document_id for d in docs)) from error
+            raise
+
+    def page(self, ins: str, limit: int, cursor: str | None, accept: Callable[[Document], bool],
+             category: str | None = None, type_code: str | None = None) -> tuple[list[Document], str | None]:
+        """Newest first, without deleted documents, with optional filters; ``accept`` applies the access rules."""
+        conditions = ["attribute_not_exists(deleted_at)"]
+        filter_values: dict[str, Any] = {}
+        if category:
+            conditions.append("category = :category")
+            filter_values.update(values(category=category))
+        if type_code:
+            conditions.append("type_code = :type_code")
+            filter_values.update(values(type_code=type_code))
+        items, next_cursor = self.table.page(
+            patient_pk(ins), limit, cursor, sk_prefix="DOC#", filter_expression=" AND ".join(conditions),
+            filter_values=filter_values, accept=lambda item: accept(from_item(item)))
+        return [from_item(i) for i in items], next_cursor
+
+    def all_for(self, ins: str) -> list[Document]:
+        """Every document of a patient, deleted and superseded included (the archive)."""
+        return [from_item(i) for i in self.table.query_all(patient_pk(ins), sk_prefix="DOC#", consistent=True)]
+
+    def erase(self, ins: str) -> int:
+        """The patient's whole records partition: documents, profile, vaccinations, measurements, agenda..."""
+        return self.table.erase_partition(patient_pk(ins))

@@ -1,0 +1,214 @@
+"""The access decision against a plain table of the rules (CONTRACT §2, §5, §7), on random worlds.
+
+The table below is written from the contract, one row a rule, first match wins: it is the specification, and
+``decide`` must agree with it on every actor, document and setting hypothesis can think of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib.domain.access import (
+    AccountFacts,
+    Action,
+    AppFacts,
+    ConsentFacts,
+    DocumentFacts,
+    EmergencySettings,
+    PatientFacts,
+    decide,
+)
+from chalicelib.domain.authorization_matrix import profession_may_see
+from chalicelib.domain.identity import PROFESSIONS, Actor
+
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+PATIENT, PARENT, STRANGER = "180057512345602", "280057512345602", "190057512345602"
+TYPES = ["11488-4", "11502-2", "68599-0", "83901-9", "89601-9", "57833-6", "28617-9", "15508-5"]
+
+
+@dataclass(frozen=True)
+class World:
+    actor: Actor
+    facts: PatientFacts
+    document: DocumentFacts
+    author_is_caller: bool
+
+
+@st.composite
+def worlds(draw) -> World:
+    role = draw(st.sampled_from(["patient", "professional", "establishment", "app", "agent"]))
+    rpps, finess = "10000000009", "750000002"
+    profession = draw(st.sampled_from(PROFESSIONS))
+    samu = draw(st.booleans())
+    caller_ins = draw(st.sampled_from([PATIENT, PARENT, STRANGER]))
+    actor = {
+        "patient": Actor("patient", ins=caller_ins),
+        "professional": Actor("professional", rpps=rpps, profession=profession, samu=samu),
+        "establishment": Actor("establishment", finess=finess),
+        "app": Actor("app", app_id="glyco", ins=PATIENT),
+        "agent": Actor("agent"),
+    }[role]
+    minor = draw(st.booleans())
+    patient = draw(st.one_of(st.none(), st.builds(
+        AccountFacts, ins=st.just(PATIENT),
+        status=st.sampled_from(["notified", "opposed", "open", "active", "closed"]),
+        birth_date=st.just(dt.date(2015, 1, 1) if minor else dt.date(1990, 1, 1)),
+        legal_representative_nir=st.sampled_from([None, PARENT]))))
+    caller_status = draw(st.sampled_from(["active", "open", "closed"]))
+    caller_account = None
+    if role == "patient":
+        if caller_ins == PATIENT:
+            caller_account = patient
+        else:
+            caller_account = AccountFacts(caller_ins, caller_status, dt.date(1980, 1, 1))
+    emergency_until = draw(st.sampled_from([None, NOW - dt.timedelta(minutes=1), NOW + dt.timedelta(hours=3)]))
+    grants = draw(st.frozensets(st.sampled_from([("documents", "read"), ("documents", "write"),
+                                                 ("measurements", "read")])))
+    facts = PatientFacts(
+        patient=patient,
+        caller_account=caller_account,
+        relation=draw(st.sampled_from([None, "authorized", "blocked"])) if role == "professional" else None,
+        emergency_until=emergency_until if role == "professional" else None,
+        attending_doctor=draw(st.sampled_from([None, rpps, "10000000017"])),
+        emergency=EmergencySettings(*draw(st.tuples(st.booleans(), st.booleans(), st.booleans()))),
+        app=draw(st.one_of(st.none(), st.builds(AppFacts, status=st.sampled_from(["online", "suspended",
+                                                                                     "dereferenced"]),
+                                                   data_access=st.just(frozenset({("documents", "read")}))))),
+        consent=draw(st.one_of(st.none(), st.builds(ConsentFacts, grants=st.just(grants),
+                                                    needs_reapproval=st.booleans()))),
+    )
+    author_is_caller = draw(st.booleans())
+    author = (actor.role, actor.id) if author_is_caller and role != "agent" else draw(
+        st.sampled_from([("professional", "10000000017"), ("establishment", "130000009"), ("patient", PATIENT)]))
+    document = DocumentFacts(author_role=author[0], author_id=author[1], type_code=draw(st.sampled_from(TYPES)),
+                             status=draw(st.sampled_from(["pending", "available", "rejected", "superseded"])),
+                             masked=draw(st.booleans()), hidden_from_patient=draw(st.booleans()),
+                             deleted=draw(st.booleans()))
+    return World(actor, facts, document, author_is_caller and role != "agent")
+
+
+# -- the table ---------------------------------------------------------------------------------------------------
+ALLOW, FORBIDDEN, NOT_FOUND, CONSENT = "allow", "forbidden", "not_found", "consent_required"
+
+
+def _live(w: World) -> bool:
+    return w.facts.patient is not None and w.facts.patient.status in ("open", "active")
+
+
+def _self(w: World) -> bool:
+    return w.actor.role == "patient" and w.actor.ins == PATIENT
+
+
+def _representative(w: World) -> bool:
+    p = w.facts.patient
+    return (w.actor.role == "patient" and p is not None and p.legal_representative_nir == w.actor.ins
+            and p.birth_date > dt.date(2008, 11, 22))
+
+
+def _caller_active(w: World) -> bool:
+    return w.facts.caller_account is not None and w.facts.caller_account.status == "active"
+
+
+def _emergency(w: World) -> bool:
+    return w.facts.relation != "authorized" and w.facts.emergency_until is not None and w.facts.emergency_until > NOW
+
+
+def _app_consented(w: World) -> bool:
+    f = w.facts
+    return (f.app is not None and f.app.status == "online" and f.consent is not None
+            and not f.consent.needs_reapproval and ("documents", "read") in f.consent.grants
+            and ("documents", "read") in f.app.data_access)
+
+
+# Access to the record (reading a document): first matching row wins.
+SPACE_RULES = [
+    ("the back office never reads records", lambda w: w.actor.role == "agent", FORBIDDEN),
+    ("a patient's token needs an active account", lambda w: w.actor.role == "patient" and not _caller_active(w),
+     FORBIDDEN),
+    ("the patient reads their own space", _self, ALLOW),
+    ("someone else's space is not a patient's", lambda w: w.actor.role == "patient" and not _representative(w),
+     FORBIDDEN),
+    ("no space, no record", lambda w: not _live(w), NOT_FOUND),
+    ("a legal representative reads a minor's space", _representative, ALLOW),
+    ("a blocked professional is refused, always", lambda w: w.actor.role == "professional"
+     and w.facts.relation == "blocked", FORBIDDEN),
+    ("a professional needs an authorisation or a live emergency access", lambda w: w.actor.role == "professional"
+     and w.facts.relation != "authorized" and not _emergency(w), FORBIDDEN),
+    ("an app needs an online listing and a current consent", lambda w: w.actor.role == "app"
+     and not _app_consented(w), CONSENT),
+]
+
+# Then, for one document (invisible = absent = 404): first matching row wins.
+DOCUMENT_RULES = [
+    ("deleted documents are gone", lambda w: w.document.deleted, NOT_FOUND),
+    ("pending and rejected files are their author's", lambda w: w.document.status in ("pending", "rejected")
+     and not w.author_is_caller, NOT_FOUND),
+    ("the author sees their document", lambda w: w.author_is_caller, ALLOW),
+    ("hidden from the patient and the representatives", lambda w: w.actor.role == "patient"
+     and w.document.hidden_from_patient, NOT_FOUND),
+    ("the patient and the representatives see the rest", lambda w: w.actor.role == "patient", ALLOW),
+    ("apps never see masked or hidden documents", lambda w: w.actor.role == "app"
+     and (w.document.masked or w.document.hidden_from_patient), NOT_FOUND),
+    ("apps see the rest", lambda w: w.actor.role == "app", ALLOW),
+    ("establishments read what they authored", lambda w: w.actor.role == "establishment", NOT_FOUND),
+    ("masked: the attending doctor sees it", lambda w: w.document.masked
+     and w.facts.attending_doctor == w.actor.rpps, None),  # falls through to the matrix
+    ("masked: in an emergency only if the patient allows it", lambda w: w.document.masked and _emergency(w)
+     and w.facts.emergency.masked_documents, None),
+    ("masked: nobody else", lambda w: w.document.masked, NOT_FOUND),
+]
+
+
+def expected(w: World) -> str:
+    for _, applies, outcome in SPACE_RULES:
+        if applies(w):
+            if outcome != ALLOW:
+                return outcome
+            break
+    for _, applies, outcome in DOCUMENT_RULES:
+        if applies(w):
+            if outcome is not None:
+                return outcome
+            break
+    return ALLOW if profession_may_see(w.actor.profession or "", w.document.type_code) else NOT_FOUND
+
+
+def outcome_of(w: World) -> str:
+    decision = decide(w.actor, Action.READ_DOCUMENT, w.facts, NOW, w.document)
+    return ALLOW if decision.allowed else decision.denial.value
+
+
+@settings(max_examples=3000, deadline=None)
+@given(worlds())
+def test_the_decision_follows_the_table(world):
+    assert outcome_of(world) == expected(world)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(worlds())
+def test_apps_and_professionals_never_see_hidden_or_deleted_documents_they_did_not_write(world):
+    if world.actor.role in ("app", "professional", "establishment") and not world.author_is_caller and (
+            world.document.deleted or (world.actor.role == "app" and world.document.hidden_from_patient)):
+        assert outcome_of(world) != ALLOW
+
+
+@settings(max_examples=1000, deadline=None)
+@given(worlds())
+def test_a_blocked_professional_gets_nothing_even_in_an_emergency(world):
+    if world.actor.role == "professional" and world.facts.relation == "blocked" and _live(world):
+        for action in (Action.READ_DOCUMENT, Action.LIST_DOCUMENTS, Action.EMERGENCY_ACCESS, Action.ADD_DOCUMENT,
+                       Action.DECLARE_CARE):
+            assert not decide(world.actor, action, world.facts, NOW).allowed
+
+
+@settings(max_examples=1000, deadline=None)
+@given(worlds())
+def test_listing_and_reading_agree(world):
+    """What a list shows is exactly what a read returns (lists never leak what reads hide)."""
+    listing = decide(world.actor, Action.LIST_DOCUMENTS, world.facts, NOW, world.document).allowed
+    reading = decide(world.actor, Action.READ_DOCUMENT, world.facts, NOW, world.document).allowed
+    assert listing == reading
