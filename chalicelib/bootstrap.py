@@ -106,7 +106,7 @@ class Container:
         prefixes = resources.INBOX_BUCKET.prefixes
         return IngestService(self.documents, self.store, self.accounts, self.rejections, self.messenger, self.access,
                              self.clock, self.settings.bucket("documents"), self.settings.bucket("inbox"),
-                             prefixes["inbox"], prefixes["quarantine"])
+                             prefixes["inbox"], prefixes["quarantine"], attachments=self.messaging)
 
     @cached_property
     def sharing(self) -> Any:
@@ -117,9 +117,47 @@ class Container:
         return SharingService(repo, self.access, self.access_log, self.rejections, self.messenger, self.clock)
 
     @cached_property
+    def care_store(self) -> Any:
+        from chalicelib.adapters.care_repo import DynamoCare
+
+        return DynamoCare(self.clients("dynamodb"), self.settings.table("records"))
+
+    @cached_property
+    def care(self) -> Any:
+        from chalicelib.services.care import CareService
+
+        return CareService(self.care_store, self.accounts, self.access, self.clock)
+
+    @cached_property
+    def agenda(self) -> Any:
+        from chalicelib.services.agenda import AgendaService
+
+        return AgendaService(self.care_store, self.accounts, self.access, self.messenger, self.clock)
+
+    @property
+    def reminders(self) -> Any:
+        """The `reminders` job's service."""
+        return self.agenda
+
+    @cached_property
+    def reimbursements(self) -> Any:
+        from chalicelib.services.reimbursements import ReimbursementService
+
+        return ReimbursementService(self.care_store, self.accounts, self.access, self.clock)
+
+    @cached_property
+    def messaging(self) -> Any:
+        from chalicelib.adapters.messaging_repo import DynamoConversations
+        from chalicelib.services.messaging import MessagingService
+
+        conversations = DynamoConversations(self.clients("dynamodb"), self.settings.table("messaging"))
+        return MessagingService(conversations, self.documents, self.store, self.access, self.messenger, self.clock,
+                                self.settings.bucket("documents"))
+
+    @cached_property
     def erasers(self) -> list[Any]:
         """Every capability that keeps a person's data, erased by the archive purge (objects before items)."""
-        return [self.records, self.access_log]
+        return [self.messaging, self.records, self.access_log]
 
     @cached_property
     def lifecycle(self) -> Any:
@@ -127,7 +165,7 @@ class Container:
         from chalicelib.services.lifecycle import LifecycleService
 
         return LifecycleService(self.accounts, self.notifier, self.clock, CsprngSecrets(),
-                                self.settings.secret_pepper, self.erasers)
+                                self.settings.secret_pepper, self.erasers, space_listeners=[self.agenda])
 
 
 _container: Container | None = None

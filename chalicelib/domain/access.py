@@ -92,7 +92,7 @@ PRO_READ_ACTIONS = frozenset({Action.LIST_DOCUMENTS, Action.READ_DOCUMENT, Actio
                               Action.READ_VACCINATIONS, Action.READ_SUMMARY})
 # Feeding the record and the agenda: any professional the patient did not block (L1111-15).
 PRO_WRITE_ACTIONS = frozenset({Action.ADD_DOCUMENT, Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT,
-                               Action.WRITE_VACCINATIONS, Action.WRITE_AGENDA})
+                               Action.WRITE_VACCINATIONS, Action.WRITE_MEASUREMENTS, Action.WRITE_AGENDA})
 ESTABLISHMENT_ACTIONS = frozenset({Action.ADD_DOCUMENT, Action.LIST_DOCUMENTS, Action.READ_DOCUMENT,
                                    Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT, Action.WRITE_AGENDA})
 

@@ -40,7 +40,8 @@ def derived_id(bucket: str, key: str, version: str | None, at: dt.datetime) -> s
 class IngestService:
     def __init__(self, documents: DocumentRepository, store: Any, accounts: AccountRepository,
                  rejections: RejectionLog, messenger: Any, access: Any, clock: Clock, documents_bucket: str,
-                 inbox_bucket: str, inbox_prefix: str = "inbox/", quarantine_prefix: str = "quarantine/") -> None:
+                 inbox_bucket: str, inbox_prefix: str = "inbox/", quarantine_prefix: str = "quarantine/",
+                 attachments: Any = None) -> None:
         self.documents = documents
         self.store = store
         self.accounts = accounts
@@ -52,6 +53,7 @@ class IngestService:
         self.inbox_bucket = inbox_bucket
         self.inbox_prefix = inbox_prefix
         self.quarantine_prefix = quarantine_prefix
+        self.attachments = attachments  # messaging: attachments uploaded through the same presigned path
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         detail = event.get("detail") or {}
@@ -60,6 +62,8 @@ class IngestService:
         key, version = obj.get("key", ""), obj.get("version-id")
         if bucket == self.documents_bucket and key.startswith("documents/"):
             return self._uploaded(key, version)
+        if bucket == self.documents_bucket and key.startswith("attachments/") and self.attachments is not None:
+            return self.attachments.on_attachment_uploaded(key, version)
         if bucket == self.inbox_bucket and key.startswith(self.inbox_prefix):
             return self._dropped(key, version)
         return {"outcome": "ignored"}

@@ -29,6 +29,12 @@ MAX_RETRIES = 5
 _FAILED = object()  # a try with a wrong secret, recorded then refused
 
 
+class SpaceListener(Protocol):
+    """A capability that prepares something when a space opens (reminders are scheduled)."""
+
+    def space_opened(self, ins: str, birth_date: dt.date, now: dt.datetime) -> None: ...
+
+
 class ArchiveEraser(Protocol):
     """A capability that stores a person's data erases it when their archive expires."""
 
@@ -60,13 +66,15 @@ class JobReport:
 
 class LifecycleService:
     def __init__(self, accounts: AccountRepository, notifier: Notifier, clock: Clock, secrets: SecretGenerator,
-                 pepper: str, erasers: Sequence[ArchiveEraser] = ()) -> None:
+                 pepper: str, erasers: Sequence[ArchiveEraser] = (),
+                 space_listeners: Sequence[SpaceListener] = ()) -> None:
         self.accounts = accounts
         self.notifier = notifier
         self.clock = clock
         self.secrets = secrets
         self.pepper = pepper
         self.erasers = list(erasers)
+        self.space_listeners = list(space_listeners)
         from chalicelib.services.notices import Messenger
 
         self.messenger = Messenger(accounts, notifier)
@@ -94,6 +102,16 @@ class LifecycleService:
             except ConcurrentUpdate:
                 continue
         raise Unavailable("The account is being changed by another request; try again.", code="busy")
+
+    def _opened(self, account: Account, now: dt.datetime) -> None:
+        """Tell the other capabilities a space opened; their failure never undoes the opening."""
+        for listener in self.space_listeners:
+            try:
+                listener.space_opened(account.nir, account.birth_date, now)
+            except Exception:
+                from chalicelib.observability import logger
+
+                logger().exception("space listener failed", extra={"listener": type(listener).__name__})
 
     def _send(self, account: Account, kind: str, data: dict[str, str] | None = None) -> None:
         self.notifier.send(Notice(kind=kind, to=account.nir, data=data or {}), self.messenger.contact_for(account))
@@ -206,6 +224,9 @@ class LifecycleService:
             account.activate(now)
 
         self._attempt(nir, now, lambda a: a.serial_matches(serial_hash) and a.code_matches(code_hash), then)
+        account = self.accounts.get(nir)
+        if account is not None:
+            self._opened(account, now)
         return Status.ACTIVE.value
 
     def request_code(self, nir: str, vitale_serial: str) -> None:
@@ -261,11 +282,12 @@ class LifecycleService:
         report = JobReport("opt-out-expiry", details={"notices_sent": 0})
         for nir in list(self.accounts.due(DueKind.EXPIRY, now)):
             try:
-                _, changed = self._update(nir, lambda a: a.expire_window(now))
+                account, changed = self._update(nir, lambda a: a.expire_window(now))
             except NotFound:
                 continue
             if changed:
                 report.processed += 1
+                self._opened(account, now)
         for nir in list(self.accounts.due(DueKind.NOTICE, now)):
             if self._deliver_pending(nir):
                 report.details["notices_sent"] += 1

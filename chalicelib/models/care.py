@@ -1,0 +1,251 @@
+"""Bodies and answers of the medical profile, vaccinations, measurements, agenda, reminders and reimbursements
+(CONTRACT §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from chalicelib.models.common import Out, Strict, UtcDateTime
+
+BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
+
+
+def _entry_from_text(value: Any) -> Any:
+    """A profile entry may be given as plain text: "pénicilline" is {"name": "pénicilline"}."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class ProfileEntry(Strict):
+    name: str = Field(min_length=1, max_length=200, description="Allergen, condition, medicine, stay...")
+    since: dt.date | None = None
+    until: dt.date | None = None
+    note: str | None = Field(None, max_length=1000)
+    severity: Literal["mild", "moderate", "severe", "unknown"] | None = None
+    reaction: str | None = Field(None, max_length=200)
+    dose: str | None = Field(None, max_length=200)
+    relative: str | None = Field(None, max_length=100, description="Family history: which relative.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ProfileEntry:
+        if self.since and self.until and self.until < self.since:
+            raise PydanticCustomError("until_before_since", "until must not be before since",
+                                      {"code": "invalid_period"})
+        return self
+
+
+Entry = Annotated[ProfileEntry, BeforeValidator(_entry_from_text)]
+Entries = Annotated[list[Entry], Field(max_length=200)]
+
+
+class AdvanceDirectives(Strict):
+    written: bool | None = Field(None, description="Whether the person has written advance directives.")
+    summary: str | None = Field(None, max_length=5000)
+    trusted_person: str | None = Field(None, max_length=200, description="Personne de confiance.")
+    location: str | None = Field(None, max_length=500, description="Where the directives are kept.")
+
+
+def _directives_from_text(value: Any) -> Any:
+    return {"summary": value} if isinstance(value, str) else value
+
+
+class Profile(Strict):
+    allergies: Entries = Field(default_factory=list)
+    conditions: Entries = Field(default_factory=list)
+    treatments: Entries = Field(default_factory=list)
+    hospitalisations: Entries = Field(default_factory=list)
+    family_history: Entries = Field(default_factory=list)
+    blood_group: Literal["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"] | None = None
+    advance_directives: Annotated[AdvanceDirectives | None, BeforeValidator(_directives_from_text)] = None
+    organ_donation: bool | None = Field(None, description="False: the person refuses organ donation.")
+
+
+class ProfileView(Out):
+    allergies: list[dict[str, Any]]
+    conditions: list[dict[str, Any]]
+    treatments: list[dict[str, Any]]
+    hospitalisations: list[dict[str, Any]]
+    family_history: list[dict[str, Any]]
+    blood_group: str | None = None
+    advance_directives: dict[str, Any] | None = None
+    organ_donation: bool | None = None
+    updated_at: str | None = None
+    updated_by: dict[str, Any] | None = None
+
+
+class VaccinationCreate(Strict):
+    vaccine: str = Field(min_length=1, max_length=200)
+    date: dt.date
+    dose: str | None = Field(None, max_length=50, description="e.g. '1', 'rappel'.")
+    lot: str | None = Field(None, max_length=50, description="The batch number.")
+
+    @field_validator("date")
+    @classmethod
+    def _past(cls, value: dt.date) -> dt.date:
+        if value > dt.date.today() + dt.timedelta(days=1):
+            raise PydanticCustomError("future_date", "a vaccination cannot be dated in the future",
+                                      {"code": "invalid_date"})
+        return value
+
+
+class Source(Out):
+    role: str
+    id: str
+    profession: str | None = None
+
+
+class Vaccination(Out):
+    vaccination_id: str
+    vaccine: str
+    date: str
+    dose: str | None = None
+    lot: str | None = None
+    recorded_by: Source
+    recorded_at: str
+
+
+class VaccinationPage(Out):
+    items: list[Vaccination]
+    next_cursor: str | None = None
+
+
+class MeasurementCreate(Strict):
+    code: str = Field(min_length=3, max_length=20, description="LOINC: 29463-7 weight (kg), 8302-2 height (cm), "
+                                                               "8480-6 systolic, 8462-4 diastolic (mm[Hg]), 2339-0 "
+                                                               "glucose (mg/dL), 39156-5 BMI (kg/m2)...")
+    value: float
+    unit: str = Field(min_length=1, max_length=20)
+    effective_at: UtcDateTime
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            raise PydanticCustomError("not_a_number", "value must be a number", {"code": "invalid_value"})
+        return value
+
+    @field_validator("effective_at")
+    @classmethod
+    def _not_future(cls, value: dt.datetime) -> dt.datetime:
+        if value > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+            raise PydanticCustomError("future_time", "a measurement cannot be taken in the future",
+                                      {"code": "invalid_effective_at"})
+        return value
+
+
+class Measurement(Out):
+    measurement_id: str
+    code: str
+    label: str
+    value: float
+    unit: str
+    effective_at: str
+    source: Source
+    recorded_at: str
+
+
+class MeasurementPage(Out):
+    items: list[Measurement]
+    next_cursor: str | None = None
+
+
+class AppointmentCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    start: UtcDateTime
+    end: UtcDateTime | None = None
+    location: str | None = Field(None, max_length=300)
+    professional: str | None = Field(None, max_length=200, description="Name or RPPS of the professional seen.")
+    note: str | None = Field(None, max_length=100, description="A short note (at most 100 characters).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AppointmentCreate:
+        if self.end is not None and self.end <= self.start:
+            raise PydanticCustomError("end_before_start", "end must be after start", {"code": "invalid_period"})
+        return self
+
+
+class Appointment(Out):
+    appointment_id: str
+    title: str
+    start: str
+    end: str
+    location: str | None = None
+    professional: str | None = None
+    note: str | None = None
+    source: Source
+    created_at: str
+
+
+class AppointmentPage(Out):
+    items: list[Appointment]
+    next_cursor: str | None = None
+
+
+class Reminder(Out):
+    reminder_id: str
+    programme: str
+    kind: Literal["vaccination", "screening"]
+    label: str
+    due_on: str
+    status: Literal["due", "upcoming"]
+    notified: bool
+    source: str
+
+
+class ReminderList(Out):
+    items: list[Reminder]
+    sources: list[str]
+
+
+class ReimbursementLine(Strict):
+    ins: str = Field(min_length=15, max_length=17)
+    date: dt.date
+    act: str = Field(min_length=1, max_length=200, description="The act (label or CCAM/NGAP code).")
+    amount_paid: Decimal = Field(ge=0, le=1_000_000, decimal_places=2)
+    amount_reimbursed: Decimal = Field(ge=0, le=1_000_000, decimal_places=2)
+    reference: str | None = Field(None, max_length=64, description="The insurer's id of the line (deduplication).")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ReimbursementLine:
+        if self.amount_reimbursed > self.amount_paid:
+            raise PydanticCustomError("over_reimbursed", "amount_reimbursed cannot exceed amount_paid",
+                                      {"code": "invalid_amount"})
+        if self.date > dt.date.today():
+            raise PydanticCustomError("future_date", "date cannot be in the future", {"code": "invalid_date"})
+        return self
+
+
+class ReimbursementBatch(Strict):
+    items: list[Any] = Field(min_length=1, max_length=1000, description="Reimbursement lines, validated one by one.")
+
+
+class ReimbursementResult(Out):
+    index: int
+    ins: str
+    status: Literal["recorded", "duplicate", "invalid"]
+    reimbursement_id: str | None = None
+    reason: str | None = None
+
+
+class ReimbursementResults(Out):
+    results: list[ReimbursementResult]
+
+
+class Reimbursement(Out):
+    reimbursement_id: str
+    date: str
+    act: str
+    amount_paid: float
+    amount_reimbursed: float
+    currency: str = "EUR"
+    reference: str | None = None
+    recorded_at: str
+
+
+class ReimbursementPage(Out):
+    items: list[Reimbursement]
+    next_cursor: str | None = None
