@@ -13,12 +13,12 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib import resources
-from chalicelib.api import care, lifecycle, messaging, records, sharing, system
+from chalicelib.api import care, catalogue, lifecycle, messaging, records, sharing, system
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
 app.api.binary_types.append("application/pdf")
 
-for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp):
+for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).

@@ -146,6 +146,16 @@ class Container:
         return ReimbursementService(self.care_store, self.accounts, self.access, self.clock)
 
     @cached_property
+    def catalogue(self) -> Any:
+        from chalicelib.adapters.catalogue_repo import DynamoCatalogue, DynamoConsents
+        from chalicelib.services.catalogue import CatalogueService
+
+        client = self.clients("dynamodb")
+        return CatalogueService(DynamoCatalogue(client, self.settings.table("catalogue")),
+                                DynamoConsents(client, self.settings.table("accounts")), self.accounts, self.access,
+                                self.clock)
+
+    @cached_property
     def messaging(self) -> Any:
         from chalicelib.adapters.messaging_repo import DynamoConversations
         from chalicelib.services.messaging import MessagingService

@@ -91,6 +91,7 @@ class DynamoAccessFacts:
                 consent = ConsentFacts(
                     grants=frozenset((g["category"], g["access"]) for g in consent_item.get("grants", [])),
                     needs_reapproval=int(consent_item.get("access_version", 0)) < current,
+                    granted_for_minor=bool(consent_item.get("granted_for_minor")),
                 )
         return PatientFacts(patient=patient, caller_account=caller, relation=relation, emergency_until=emergency_until,
                             attending_doctor=settings.get("attending_doctor"), emergency=emergency_settings(settings),

@@ -160,7 +160,8 @@ class AppFacts:
 @dataclass(frozen=True)
 class ConsentFacts:
     grants: frozenset[tuple[str, str]]
-    needs_reapproval: bool = False
+    needs_reapproval: bool = False  # the app's access grew since the consent
+    granted_for_minor: bool = False  # given by a legal representative: the person re-approves at 18
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def decide(actor: object, action: Action, facts: PatientFacts | None = None, now
                 and not _is_author(actor, document):
             return deny(Denial.FORBIDDEN, "not_author", "Only the document's author may do this.")
         return allow(Mode.NORMAL)
-    return _app(actor, action, facts, document)
+    return _app(actor, action, facts, now, document)
 
 
 def _patient(actor: object, action: Action, facts: PatientFacts | None, now: dt.datetime,
@@ -329,15 +330,23 @@ def _professional(actor: object, action: Action, facts: PatientFacts, now: dt.da
     return allow(mode)
 
 
-def _app(actor: object, action: Action, facts: PatientFacts, document: DocumentFacts | None) -> Decision:
+def _app(actor: object, action: Action, facts: PatientFacts, now: dt.datetime,
+         document: DocumentFacts | None) -> Decision:
     scope = APP_SCOPES.get(action)
     if scope is None:
         return deny(Denial.FORBIDDEN, "forbidden", "Apps cannot do this.")
+    assert facts.patient is not None
+    if getattr(actor, "ins", None) != facts.patient.ins:
+        return deny(Denial.FORBIDDEN, "wrong_patient", "This app token acts for another patient.")
     app, consent = facts.app, facts.consent
     if app is None or app.status != "online":
         return deny(Denial.CONSENT_REQUIRED, "consent_required",
                     "This app is not online in the catalogue: it cannot reach the patient's data.")
-    if consent is None or consent.needs_reapproval or scope not in consent.grants or scope not in app.data_access:
+    if consent is not None and (consent.needs_reapproval or (
+            consent.granted_for_minor and _age(facts.patient.birth_date, now.date()) >= 18)):
+        return deny(Denial.CONSENT_REQUIRED, "consent_required",
+                    "The patient must approve this app's access again before it can reach their data.")
+    if consent is None or scope not in consent.grants or scope not in app.data_access:
         return deny(Denial.CONSENT_REQUIRED, "consent_required",
                     f"The patient has not granted this app {scope[1]} access to {scope[0]}.")
     if document is not None and not document_visible(actor, Mode.APP, facts, document):

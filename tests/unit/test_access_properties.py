@@ -49,7 +49,7 @@ def worlds(draw) -> World:
         "patient": Actor("patient", ins=caller_ins),
         "professional": Actor("professional", rpps=rpps, profession=profession, samu=samu),
         "establishment": Actor("establishment", finess=finess),
-        "app": Actor("app", app_id="glyco", ins=PATIENT),
+        "app": Actor("app", app_id="glyco", ins=draw(st.sampled_from([PATIENT, PATIENT, STRANGER]))),
         "agent": Actor("agent"),
     }[role]
     minor = draw(st.booleans())
@@ -79,7 +79,8 @@ def worlds(draw) -> World:
                                                                                      "dereferenced"]),
                                                    data_access=st.just(frozenset({("documents", "read")}))))),
         consent=draw(st.one_of(st.none(), st.builds(ConsentFacts, grants=st.just(grants),
-                                                    needs_reapproval=st.booleans()))),
+                                                    needs_reapproval=st.booleans(),
+                                                    granted_for_minor=st.booleans()))),
     )
     author_is_caller = draw(st.booleans())
     author = (actor.role, actor.id) if author_is_caller and role != "agent" else draw(
@@ -119,9 +120,10 @@ def _emergency(w: World) -> bool:
 
 def _app_consented(w: World) -> bool:
     f = w.facts
+    adult = f.patient is not None and f.patient.birth_date <= dt.date(2008, 11, 22)
     return (f.app is not None and f.app.status == "online" and f.consent is not None
-            and not f.consent.needs_reapproval and ("documents", "read") in f.consent.grants
-            and ("documents", "read") in f.app.data_access)
+            and not f.consent.needs_reapproval and not (f.consent.granted_for_minor and adult)
+            and ("documents", "read") in f.consent.grants and ("documents", "read") in f.app.data_access)
 
 
 # Access to the record (reading a document): first matching row wins.
@@ -138,6 +140,8 @@ SPACE_RULES = [
      and w.facts.relation == "blocked", FORBIDDEN),
     ("a professional needs an authorisation or a live emergency access", lambda w: w.actor.role == "professional"
      and w.facts.relation != "authorized" and not _emergency(w), FORBIDDEN),
+    ("an app token acts for one patient only", lambda w: w.actor.role == "app" and w.actor.ins != PATIENT,
+     FORBIDDEN),
     ("an app needs an online listing and a current consent", lambda w: w.actor.role == "app"
      and not _app_consented(w), CONSENT),
 ]

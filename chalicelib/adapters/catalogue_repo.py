@@ -1,0 +1,85 @@
+"""Catalogue apps (catalogue table, one partition ``CATALOGUE``: the catalogue is a few hundred apps, listed by
+one Query) and the patients' consents (``CONSENT#{app_id}`` in the patient's accounts partition, so the access
+decision reads it in its one BatchGetItem)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.access_repo import app_key, consent_sk
+from chalicelib.adapters.accounts_repo import account_pk
+from chalicelib.adapters.dynamo import Table, is_conditional_failure, values
+from chalicelib.domain.catalogue import CatalogueApp, as_items, grants_of
+from chalicelib.ports import AlreadyExists, ConcurrentUpdate
+
+
+def to_item(app: CatalogueApp) -> dict[str, Any]:
+    pk, sk = app_key(app.app_id)
+    return {"pk": pk, "sk": sk, "app_id": app.app_id, "name": app.name, "category": app.category,
+            "status": app.status, "data_access": as_items(app.data_access), "access_version": app.access_version,
+            "description": app.description, "publisher": app.publisher, "version": app.version,
+            **app.extra}
+
+
+def from_item(item: dict[str, Any]) -> CatalogueApp:
+    known = {"pk", "sk", "app_id", "name", "category", "status", "data_access", "access_version", "description",
+             "publisher", "version"}
+    return CatalogueApp(app_id=item["app_id"], name=item["name"], category=item["category"], status=item["status"],
+                        data_access=grants_of(item.get("data_access", [])),
+                        access_version=int(item.get("access_version", 1)), description=item.get("description"),
+                        publisher=item.get("publisher"), version=int(item.get("version", 0)),
+                        extra={k: v for k, v in item.items() if k not in known})
+
+
+class DynamoCatalogue:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.table = Table(client, table_name)
+
+    def add(self, app: CatalogueApp) -> None:
+        app.version = 1
+        try:
+            self.table.put(to_item(app), condition="attribute_not_exists(pk)")
+        except Exception as error:
+            app.version = 0
+            if is_conditional_failure(error):
+                raise AlreadyExists(app.app_id) from error
+            raise
+
+    def get(self, app_id: str) -> CatalogueApp | None:
+        item = self.table.get(*app_key(app_id))
+        return from_item(item) if item else None
+
+    def get_many(self, app_ids: list[str]) -> dict[str, CatalogueApp]:
+        return {i["app_id"]: from_item(i) for i in self.table.batch_get(app_key(a) for a in app_ids)}
+
+    def save(self, app: CatalogueApp) -> None:
+        expected = app.version
+        app.version += 1
+        try:
+            self.table.put(to_item(app), condition="version = :v", expression_values=values(v=expected))
+        except Exception as error:
+            app.version = expected
+            if is_conditional_failure(error):
+                raise ConcurrentUpdate(app.app_id) from error
+            raise
+
+    def page(self, limit: int, cursor: str | None, status: str | None) -> tuple[list[CatalogueApp], str | None]:
+        accept = (lambda i: i["status"] == status) if status else (lambda i: i["status"] != "dereferenced")
+        items, next_cursor = self.table.page("CATALOGUE", limit, cursor, sk_prefix="APP#", forward=True,
+                                             accept=accept)
+        return [from_item(i) for i in items], next_cursor
+
+
+class DynamoConsents:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.table = Table(client, table_name)
+
+    def put(self, ins: str, consent: dict[str, Any]) -> None:
+        self.table.put({"pk": account_pk(ins), "sk": consent_sk(consent["app_id"]), **consent})
+
+    def delete(self, ins: str, app_id: str) -> None:
+        self.table.delete(account_pk(ins), consent_sk(app_id))
+
+    def all(self, ins: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in i.items() if k not in ("pk", "sk")}
+                for i in self.table.query_all(account_pk(ins), sk_prefix="CONSENT#", consistent=True)]
