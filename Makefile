@@ -24,5 +24,13 @@ test: $(STAMP)  ## the whole test suite (unit, handlers with moto, stack)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+synth: $(STAMP)  ## CloudFormation templates into infra/cdk.out/, offline: no AWS account, nothing deployed
+	rm -rf infra/cdk.out
+	CDK_DEFAULT_ACCOUNT=000000000000 CDK_DEFAULT_REGION=eu-west-3 CDK_OUTDIR=infra/cdk.out $(BIN)/python infra/app.py
+	@ls infra/cdk.out/*.template.json
+
+deploy: $(STAMP)  ## the prod stage, with your AWS credentials (docs/deploy.md); never run in CI
+	cd infra && ENS_DEPLOY=1 $${CDK_CLI:-npx --yes aws-cdk@2.1148.1} deploy --require-approval broadening $(CDK_ARGS)
+
 clean:
 	rm -rf $(VENV) infra/cdk.out .pytest_cache

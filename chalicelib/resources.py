@@ -127,25 +127,19 @@ CATALOGUE = Table(
     logical="catalogue",
     purpose="Referenced third-party apps (pk CATALOGUE, sk APP#{app_id}).",
 )
-IDEMPOTENCY = Table(
-    logical="idempotency",
-    purpose="Powertools Idempotency records: one per S3 object version ingested, so a replayed event is a no-op.",
-    partition_key=Key("id"),
-    sort_key=None,
-    ttl_attribute="expiration",
-)
 OUTBOX = Table(
     logical="outbox",
     purpose="Local stage only: a copy of every notification sent, read by `ens outbox`.",
     local_only=True,
 )
 
-TABLES: tuple[Table, ...] = (ACCOUNTS, RECORDS, AUDIT, MESSAGING, CATALOGUE, IDEMPOTENCY, OUTBOX)
+TABLES: tuple[Table, ...] = (ACCOUNTS, RECORDS, AUDIT, MESSAGING, CATALOGUE, OUTBOX)
 
 DOCUMENTS_BUCKET = Bucket(
     logical="documents",
-    purpose="The document vault: one object per document (documents/{document_id}), uploaded by presigned PUT.",
-    prefixes={"documents": "documents/"},
+    purpose="The document vault: one object per document (documents/{document_id}), and messaging attachments "
+    "(attachments/{conversation_id}/{attachment_id}), both uploaded by presigned PUT.",
+    prefixes={"documents": "documents/", "attachments": "attachments/"},
 )
 INBOX_BUCKET = Bucket(
     logical="inbox",

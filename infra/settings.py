@@ -1,0 +1,105 @@
+"""A stage's deployment settings, read from the CDK context (`infra/cdk.json`, or `-c` on the command line).
+
+Everything a cloud engineer sets per stage lives under the context key ``ens:<stage>``; nothing is read from the
+environment except what the CDK itself uses (the target account). Validation happens at synthesis, so a mistake
+fails `make synth` and its tests rather than a deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+ROLES = ("patient", "professional", "establishment", "agent", "app")  # CONTRACT §2
+
+
+class SettingsError(ValueError):
+    """The stage's context is missing something or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    stage: str
+    oidc_issuers: tuple[dict[str, Any], ...]  # as `chalicelib.config` reads ENS_OIDC_ISSUERS
+    ses_identity: str  # the verified SES identity (a domain) the notices are sent from
+    alarm_email: str | None  # subscribed to the ops-alerts topic when set
+    api_rate_limit: float  # API Gateway stage throttling: steady requests per second ...
+    api_burst_limit: int  # ... and burst
+    log_retention_days: int
+    undo_days_dynamodb: int  # point-in-time recovery window (1-35 days)
+    establishment_principals: tuple[str, ...]  # who may assume the inbox upload role (ARNs); empty: this account
+
+    @property
+    def oidc_json(self) -> str:
+        """The value of ENS_OIDC_ISSUERS."""
+        return json.dumps(list(self.oidc_issuers), separators=(",", ":"), sort_keys=True)
+
+    def placeholders(self) -> list[str]:
+        """Values still pointing at reserved example domains (RFC 2606): fine to synthesize, not to deploy."""
+        found = [i["issuer"] for i in self.oidc_issuers if _is_example(i["issuer"]) or _is_example(i["jwks_url"])]
+        found += [i["issuer"] for i in self.oidc_issuers if "REPLACE" in i["audience"]]
+        if _is_example(self.ses_identity):
+            found.append(self.ses_identity)
+        return found
+
+
+def _is_example(value: str) -> bool:
+    host = urlparse(value).hostname if "://" in value else value
+    return bool(host) and bool(re.search(r"(^|\.)(example|invalid|test|localhost)$", host or ""))
+
+
+def _issuer(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where}: an issuer is an object {{issuer, jwks_url, audience, roles}}")
+    missing = [k for k in ("issuer", "jwks_url", "audience", "roles") if not raw.get(k)]
+    if missing:
+        raise SettingsError(f"{where}: missing {', '.join(missing)}")
+    for key in ("issuer", "jwks_url"):
+        if urlparse(raw[key]).scheme != "https":
+            raise SettingsError(f"{where}.{key}: must be an https URL, got {raw[key]!r}")
+    unknown = sorted(set(raw["roles"]) - set(ROLES))
+    if unknown:
+        raise SettingsError(f"{where}.roles: unknown role(s) {unknown}; known: {list(ROLES)}")
+    return {"issuer": raw["issuer"], "jwks_url": raw["jwks_url"], "audience": raw["audience"],
+            "roles": list(raw["roles"])}
+
+
+def _required(context: dict[str, Any], key: str, stage: str) -> str:
+    value = context.get(key)
+    if not value or not isinstance(value, str):
+        raise SettingsError(f"ens:{stage}.{key}: required")
+    return value
+
+
+def load(stage: str, context: dict[str, Any] | None) -> StageSettings:
+    """The settings of ``stage`` from the context value of key ``ens:<stage>``."""
+    if not context:
+        raise SettingsError(f"no context 'ens:{stage}': see infra/cdk.json and docs/deploy.md")
+    issuers = tuple(_issuer(raw, f"ens:{stage}.oidcIssuers[{n}]") for n, raw in
+                    enumerate(context.get("oidcIssuers") or ()))
+    if not issuers:
+        raise SettingsError(f"ens:{stage}.oidcIssuers: at least one issuer (the stage has no development key)")
+    if len({i["issuer"] for i in issuers}) != len(issuers):
+        raise SettingsError(f"ens:{stage}.oidcIssuers: an issuer is listed twice")
+    throttle = context.get("apiThrottle") or {}
+    pitr_days = int(context.get("pointInTimeRecoveryDays", 35))
+    if not 1 <= pitr_days <= 35:
+        raise SettingsError(f"ens:{stage}.pointInTimeRecoveryDays: 1 to 35")
+    principals = tuple(context.get("establishmentPrincipals") or ())
+    for arn in principals:
+        if not arn.startswith("arn:"):
+            raise SettingsError(f"ens:{stage}.establishmentPrincipals: {arn!r} is not an ARN")
+    return StageSettings(
+        stage=stage,
+        oidc_issuers=issuers,
+        ses_identity=_required(context, "sesIdentity", stage),
+        alarm_email=context.get("alarmEmail") or None,
+        api_rate_limit=float(throttle.get("rateLimit", 100)),
+        api_burst_limit=int(throttle.get("burstLimit", 200)),
+        log_retention_days=int(context.get("logRetentionDays", 365)),
+        undo_days_dynamodb=pitr_days,
+        establishment_principals=principals,
+    )
