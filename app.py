@@ -14,10 +14,12 @@ from chalice import Chalice
 
 from chalicelib import resources
 from chalicelib.api import care, catalogue, lifecycle, messaging, records, sharing, system
+from chalicelib.api.http import uniform_errors
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
 app.api.binary_types.append("application/pdf")
 
+app.register_middleware(uniform_errors, "http")
 for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp):
     app.register_blueprint(blueprint)
 

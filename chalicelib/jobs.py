@@ -26,8 +26,13 @@ def run(job: str, event: dict[str, Any]) -> dict[str, Any]:
     if job not in RUNNERS:
         raise ValueError(f"unknown job {job!r}")
     service, method = RUNNERS[job]
+    from chalicelib.observability import count, flush, tracer
+
+    tracer()
     report = getattr(getattr(services, service), method)(now).as_dict()
     logger().info("job finished", extra={"job_report": report})
+    count(f"Job{''.join(part.title() for part in job.split('-'))}Processed", report["processed"])
+    flush()
     return report
 
 

@@ -61,3 +61,54 @@ def correlation_id(request: Any) -> str:
         return supplied
     context = getattr(request, "context", None) or {}
     return str(context.get("requestId") or uuid.uuid4())
+
+
+# -- AWS stage only: X-Ray traces and CloudWatch metrics (EMF) ----------------------------------------------------
+NAMESPACE = "Ens"  # set here, in code: never read from the environment at import time
+_tracer: Any = None
+_metrics: Any = None
+
+
+def in_aws() -> bool:
+    from chalicelib.config import settings
+
+    return not settings().is_local
+
+
+def tracer() -> Any:
+    """Powertools Tracer in AWS (patches botocore so every AWS call is a subsegment); None locally."""
+    global _tracer
+    if _tracer is None and in_aws():
+        with _lock:
+            if _tracer is None:
+                from aws_lambda_powertools import Tracer
+
+                _tracer = Tracer(service=SERVICE)
+    return _tracer
+
+
+def metrics() -> Any:
+    global _metrics
+    if _metrics is None and in_aws():
+        with _lock:
+            if _metrics is None:
+                from aws_lambda_powertools import Metrics
+
+                _metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+    return _metrics
+
+
+def count(name: str, value: float = 1) -> None:
+    """A business metric (e.g. DocumentsIngested); locally a no-op. Never a dimension with personal data."""
+    recorder = metrics()
+    if recorder is not None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        recorder.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flush() -> None:
+    """Emit the metrics gathered during this invocation (EMF on stdout, read by CloudWatch)."""
+    recorder = metrics()
+    if recorder is not None:
+        recorder.flush_metrics(raise_on_empty_metrics=False)

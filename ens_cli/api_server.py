@@ -14,12 +14,24 @@ from ens_cli.stagecfg import ROOT
 
 
 def serve(host: str, port: int, stage: str = "local") -> None:
+    import json
+
     from chalice.cli.factory import CLIFactory
-    from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+    from chalice.local import ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer
+
+    from chalicelib.api.http import NO_ROUTE
 
     class QuietHandler(ChaliceRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             return None
+
+        def _send_error_response(self, error: object) -> None:
+            # API Gateway's "Missing Authentication Token" for a path no route matches (chalice local even echoes
+            # the bearer token in it): answered 404 {code, message}, as infra/ configures the gateway in AWS.
+            if isinstance(error, ForbiddenError):
+                self._send_http_response(404, {"Content-Type": "application/json"}, json.dumps(NO_ROUTE))
+                return
+            super()._send_error_response(error)  # type: ignore[arg-type]
 
     factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)

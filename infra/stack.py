@@ -420,6 +420,25 @@ class EnsStack(cdk.Stack):
             "MetricsEnabled": True,
             "DataTraceEnabled": False,  # would log request and response bodies: personal data
         }])
+        # Errors the gateway answers itself get the app's {code, message} shape; a path no route matches is a 404
+        # (API Gateway's default is a 403 "Missing Authentication Token"), as the local stack answers it.
+        body = '{"code": "%s", "message": "%s"}'
+        for response_type, status, code, message in (
+            ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found",
+             "No route matches this method and path (see GET /openapi.json)."),
+            ("THROTTLED", "429", "throttled", "Too many requests: slow down and try again."),
+            ("DEFAULT_4XX", None, "bad_request", "The request was refused by the gateway."),
+            ("DEFAULT_5XX", None, "unavailable", "The service is temporarily unavailable; try again."),
+        ):
+            properties: dict[str, object] = {
+                "ResponseType": response_type, "RestApiId": api.ref,
+                "ResponseTemplates": {"application/json": body % (code, message)},
+                "ResponseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
+            }
+            if status:
+                properties["StatusCode"] = status
+            cdk.CfnResource(self, f"GatewayResponse{response_type.title().replace('_', '')}",
+                            type="AWS::ApiGateway::GatewayResponse", properties=properties)
 
     # -- establishments ------------------------------------------------------------------------------------------
 

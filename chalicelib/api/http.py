@@ -221,14 +221,22 @@ def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str,
         SPECS.append(spec)
 
         def view(**params: Any) -> Any:
+            from chalicelib.observability import flush, tracer
+
             request = blueprint.current_request
             started = time.perf_counter()
             answer = None
+            trace = tracer()
             try:
-                answer = _handle(fn, spec, request, params)
+                if trace is None:
+                    answer = _handle(fn, spec, request, params)
+                else:
+                    with trace.provider.in_subsegment(f"## {spec.method} {spec.path}"):
+                        answer = _handle(fn, spec, request, params)
                 return answer
             finally:
                 _log_request(spec, request, answer, started)
+                flush()
 
         view.__name__ = fn.__name__
         view.__doc__ = fn.__doc__
@@ -316,3 +324,23 @@ def paging(call: Call, default: int = 50, maximum: int = 100) -> tuple[int, str 
                                code="invalid_limit", field="limit")
     cursor = query.get("cursor") or None
     return limit, cursor
+
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Error")).lower() or "error"
+
+
+def uniform_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """HTTP middleware: the errors Chalice answers itself (405 method not allowed, 415 media type, 400 Accept
+    header) get the same ``{"code", "message"}`` shape as every other error."""
+    response = get_response(event)
+    body = getattr(response, "body", None)
+    if getattr(response, "status_code", 200) >= 400 and isinstance(body, dict) and "Code" in body:
+        response.body = json.dumps(error_body(_snake(str(body["Code"])), str(body.get("Message", ""))))
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+    return response
+
+
+NO_ROUTE = error_body("not_found", "No route matches this method and path (see GET /openapi.json).")

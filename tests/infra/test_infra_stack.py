@@ -646,3 +646,12 @@ def test_lambda_settings_come_from_the_chalice_prod_stage(template_json: dict[st
     assert p["MemorySize"] == stage["lambda_functions"][handler]["lambda_memory_size"]
     assert p["Timeout"] == stage["lambda_functions"][handler]["lambda_timeout"]
     assert p["Runtime"] == "python3.11"
+
+
+def test_gateway_errors_have_the_apps_shape_and_unknown_paths_are_404(template_json: dict[str, Any]) -> None:
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in template_json["Resources"].values()
+                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    for properties in responses.values():
+        body = json.loads(properties["ResponseTemplates"]["application/json"])
+        assert set(body) == {"code", "message"}
