@@ -59,11 +59,11 @@ class CareService:
 
     def put_profile(self, actor: Any, ins: str, profile: Any) -> dict[str, Any]:
         grant = self.access.check(actor, Action.WRITE_PROFILE, ins)
-        stored = {**profile.model_dump(mode="json"), "updated_at": iso(self.clock.now()),
+        stored = {**profile.model_dump(mode="json", exclude_none=True), "updated_at": iso(self.clock.now()),
                   "updated_by": source_of(grant)}
         self.care.put_profile(ins, stored)
         grant.log("write_profile")
-        return stored
+        return {**empty_profile(), **stored}
 
     # -- vaccinations --------------------------------------------------------------------------------------------
     def add_vaccination(self, actor: Any, ins: str, body: Any) -> dict[str, Any]:
