@@ -92,59 +92,36 @@ class DynamoCare:
     def schedule_reminder(self, ins: str, day: dt.date | None, due_at: dt.datetime | None) -> None:
         """Point the space's reminders at ``day`` (or at nothing), keeping the reminders already sent."""
         names = {"#nir": "ins", "#next": "next_on", "#dpk": "due_pk", "#dat": "due_at"}
-        vals: dict[str, Any] = {":ins": {"S": ins}}
         if day and due_at:
             keys = due_keys(REMINDER_KIND, ins, due_at)
-            vals.update(values(next=day.isoformat(), dpk=keys["due_pk"], dat=keys["due_at"]))
-            expression = "SET #nir = :ins, #next = :next, #dpk = :dpk, #dat = :dat"
+            self.table.update(patient_pk(ins), REMINDERS_SK, "SET #nir = :ins, #next = :next, #dpk = :dpk, #dat = :dat",
+                              names, values(ins=ins, next=day.isoformat(), dpk=keys["due_pk"], dat=keys["due_at"]))
         else:
-            expression = "SET #nir = :ins REMOVE #next, #dpk, #dat"
-        self.table.client.update_item(TableName=self.table.name,
-                                      Key={"pk": {"S": patient_pk(ins)}, "sk": {"S": REMINDERS_SK}},
-                                      UpdateExpression=expression, ExpressionAttributeNames=names,
-                                      ExpressionAttributeValues=vals)
+            self.table.update(patient_pk(ins), REMINDERS_SK, "SET #nir = :ins REMOVE #next, #dpk, #dat", names,
+                              values(ins=ins))
 
     def advance_reminders(self, ins: str, from_day: dt.date, day: dt.date | None, due_at: dt.datetime | None) -> bool:
         """Move from ``from_day`` to the next reminder date, unless another run already did."""
         names = {"#next": "next_on", "#dpk": "due_pk", "#dat": "due_at"}
-        vals: dict[str, Any] = values(current=from_day.isoformat())
         if day and due_at:
             keys = due_keys(REMINDER_KIND, ins, due_at)
-            vals.update(values(next=day.isoformat(), dpk=keys["due_pk"], dat=keys["due_at"]))
-            expression = "SET #next = :next, #dpk = :dpk, #dat = :dat"
-        else:
-            expression = "REMOVE #next, #dpk, #dat"
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name, Key={"pk": {"S": patient_pk(ins)}, "sk": {"S": REMINDERS_SK}},
-                UpdateExpression=expression, ConditionExpression="#next = :current",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=vals)
-            return True
-        except Exception as error:
-            if is_conditional_failure(error):
-                return False
-            raise
+            return bool(self.table.update(
+                patient_pk(ins), REMINDERS_SK, "SET #next = :next, #dpk = :dpk, #dat = :dat", names,
+                values(current=from_day.isoformat(), next=day.isoformat(), dpk=keys["due_pk"], dat=keys["due_at"]),
+                condition="#next = :current"))
+        return bool(self.table.update(patient_pk(ins), REMINDERS_SK, "REMOVE #next, #dpk, #dat", names,
+                                      values(current=from_day.isoformat()), condition="#next = :current"))
 
     def claim_reminder(self, ins: str, reminder_id: str) -> bool:
         """Mark one reminder sent, unless it already was: whoever claims it sends it, once."""
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name, Key={"pk": {"S": patient_pk(ins)}, "sk": {"S": REMINDERS_SK}},
-                UpdateExpression="ADD #sent :one", ConditionExpression="NOT contains(#sent, :rid)",
-                ExpressionAttributeNames={"#sent": "sent"},
-                ExpressionAttributeValues={":one": {"SS": [reminder_id]}, ":rid": {"S": reminder_id}})
-            return True
-        except Exception as error:
-            if is_conditional_failure(error):
-                return False
-            raise
+        return bool(self.table.update(patient_pk(ins), REMINDERS_SK, "ADD #sent :one", {"#sent": "sent"},
+                                      {":one": {"SS": [reminder_id]}, ":rid": {"S": reminder_id}},
+                                      condition="NOT contains(#sent, :rid)"))
 
     def release_reminder(self, ins: str, reminder_id: str) -> None:
         """A claimed reminder could not be sent: unclaim it so that a later run sends it (not lost)."""
-        self.table.client.update_item(
-            TableName=self.table.name, Key={"pk": {"S": patient_pk(ins)}, "sk": {"S": REMINDERS_SK}},
-            UpdateExpression="DELETE #sent :one", ExpressionAttributeNames={"#sent": "sent"},
-            ExpressionAttributeValues={":one": {"SS": [reminder_id]}})
+        self.table.update(patient_pk(ins), REMINDERS_SK, "DELETE #sent :one", {"#sent": "sent"},
+                          {":one": {"SS": [reminder_id]}})
 
     def due_reminders(self, now: dt.datetime) -> list[str]:
         """INS of the patients with a reminder due (a Query per shard of the sparse index)."""

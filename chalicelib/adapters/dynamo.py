@@ -205,6 +205,28 @@ class Table:
             kwargs["ExpressionAttributeValues"] = expression_values
         self.client.put_item(**kwargs)
 
+    def update(self, pk: str, sk: str | None, expression: str, names: dict[str, str] | None = None,
+               expression_values: dict[str, Any] | None = None, condition: str | None = None,
+               returns: str | None = None) -> dict[str, Any] | bool:
+        """UpdateItem. With a ``condition``, False when it does not hold; with ``returns``, the item's
+        attributes as they are after the update."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "UpdateExpression": expression}
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if expression_values:
+            kwargs["ExpressionAttributeValues"] = expression_values
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if returns:
+            kwargs["ReturnValues"] = returns
+        try:
+            answer = self.client.update_item(**kwargs)
+        except Exception as error:
+            if condition and is_conditional_failure(error):
+                return False
+            raise
+        return load(answer["Attributes"]) if returns and "Attributes" in answer else True
+
     def delete(self, pk: str, sk: str | None = None, condition: str | None = None,
                expression_values: dict[str, Any] | None = None) -> None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk)}

@@ -43,15 +43,10 @@ class DynamoSharing:
 
     def update_settings(self, ins: str, **fields: Any) -> dict[str, Any]:
         """Set some settings fields, keeping the others (one UpdateItem)."""
-        names = {f"#{k}": k for k in fields}
         expression = "SET " + ", ".join(f"#{k} = :{k}" for k in fields)
-        answer = self.table.client.update_item(
-            TableName=self.table.name, Key={"pk": {"S": account_pk(ins)}, "sk": {"S": SETTINGS_SK}},
-            UpdateExpression=expression, ExpressionAttributeNames=names, ExpressionAttributeValues=values(**fields),
-            ReturnValues="ALL_NEW")
-        from chalicelib.adapters.dynamo import load
-
-        return load(answer["Attributes"])
+        updated = self.table.update(account_pk(ins), SETTINGS_SK, expression, {f"#{k}": k for k in fields},
+                                    values(**fields), returns="ALL_NEW")
+        return updated if isinstance(updated, dict) else {}
 
     def put_emergency(self, ins: str, rpps: str, until: dt.datetime, reason: str, now: dt.datetime,
                       samu: bool) -> None:
