@@ -66,6 +66,7 @@ def to_item(account: Account) -> dict[str, Any]:
         "closed_at": _t(account.closed_at),
         "delete_requested": account.delete_requested or None,
         "pending_notice": account.pending_notice,
+        "notice_claimed_until": _t(account.notice_claimed_until),
         "purging": account.purging or None,
         "version": account.version,
     }
@@ -102,6 +103,7 @@ def from_item(item: dict[str, Any]) -> Account:
         closed_at=_p(item.get("closed_at")),
         delete_requested=bool(item.get("delete_requested")),
         pending_notice=item.get("pending_notice"),
+        notice_claimed_until=_p(item.get("notice_claimed_until")),
         purging=bool(item.get("purging")),
         version=int(item.get("version", 0)),
     )

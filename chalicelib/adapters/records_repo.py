@@ -90,8 +90,9 @@ class DynamoDocuments:
                 return False
             raise
 
-    def seen(self, ins: str, fingerprint: str) -> bool:
-        return self.table.get(patient_pk(ins), f"INBOX#{fingerprint}") is not None
+    def seen(self, ins: str, fingerprint: str) -> str | None:
+        marker = self.table.get(patient_pk(ins), f"INBOX#{fingerprint}")
+        return marker["document_id"] if marker else None
 
     def get(self, ins: str, document_id: str) -> Document | None:
         item = self.table.get(patient_pk(ins), doc_sk(document_id))

@@ -86,7 +86,7 @@ def access_log(call: Call, ins: str) -> Any:
 
 
 @route(bp, "/establishments/{finess}/rejections", "GET", tag=TAG, roles=("establishment",),
-       response=M + "RejectionPage", query=PAGING, errors=(400, 403),
+       response=M + "RejectionPage", query=PAGING, errors=(400, 403, 422),
        summary="Files this establishment dropped that could not be ingested, with the reason (kept in quarantine).")
 def rejections(call: Call, finess: str) -> Any:
     limit, cursor = paging(call)

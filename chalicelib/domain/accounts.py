@@ -26,6 +26,7 @@ from chalicelib.errors import Conflict, Gone, Unauthenticated
 OPT_OUT_WINDOW = dt.timedelta(days=42)  # 6 weeks (R1111-28)
 CODE_VALIDITY = dt.timedelta(days=42)
 RETRY_DELAY = dt.timedelta(seconds=30)  # between a failed attempt and the next, per NIR
+NOTICE_LEASE = dt.timedelta(minutes=15)  # a run sending a pending notice holds it this long (> a job's timeout)
 ARCHIVE_YEARS = 10  # R1111-36
 DELETION_MONTHS = 3  # R1111-36: a deletion request is carried out within 3 months
 CODE_LENGTH = 12
@@ -107,6 +108,7 @@ class Account:
     closed_at: dt.datetime | None = None
     delete_requested: bool = False
     pending_notice: str | None = None  # a notice decided but not yet confirmed sent
+    notice_claimed_until: dt.datetime | None = None  # a job run is sending the pending notice (a lease)
     purging: bool = False  # the archive-purge job is erasing this space: nothing may revive it meanwhile
     version: int = 0  # optimistic concurrency: every save expects the version it read
 

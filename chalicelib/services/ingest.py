@@ -21,7 +21,7 @@ from chalicelib.ports import AccountRepository, Clock, ConcurrentUpdate, ObjectG
 from chalicelib.services.records import DocumentRepository
 
 MAX_RETRIES = 5
-
+FOLLOW_UP = "follow_up"  # in Document.extra: the effects still owed after the document was committed
 
 class RetryLater(Exception):
     """The event cannot be handled yet (its document is not visible yet): fail so that it is redelivered."""
@@ -76,6 +76,7 @@ class IngestService:
             if doc is None:
                 raise RetryLater(f"document {document_id} not visible yet")
             if doc.status != Status.PENDING:
+                self._follow_up(doc)  # a delivery that failed after committing left its notice owed
                 return {"outcome": "duplicate", "document_id": document_id}
             replaced: Document | None = None
             account = self.accounts.get(doc.ins)
@@ -90,6 +91,8 @@ class IngestService:
                 doc.reject(problem[1])
             else:
                 doc.make_available(stored.version_id, self.clock.now())
+                if doc.author.role != "patient":
+                    doc.extra[FOLLOW_UP] = ["notice"]
                 if doc.replaces:
                     replaced = self.documents.get(doc.ins, doc.replaces)
                     if replaced is not None and replaced.status == Status.AVAILABLE:
@@ -100,8 +103,7 @@ class IngestService:
                 self.documents.save(*(d for d in (doc, replaced) if d is not None))
             except ConcurrentUpdate:
                 continue
-            if doc.status == Status.AVAILABLE and doc.author.role != "patient":
-                self.messenger.tell(doc.ins, "document_added")
+            self._follow_up(doc)
             return {"outcome": doc.status.value, "document_id": document_id}
         raise RetryLater(f"document {document_id} kept changing")
 
@@ -126,7 +128,12 @@ class IngestService:
         # the same file dropped again under the same name is the same document, whatever its S3 version
         fingerprint = hashlib.sha256(f"{self.inbox_bucket}/{key}#{stored.etag}".encode()).hexdigest()[:32]
         outcome = "duplicate"
-        if not self.documents.seen(ins, fingerprint):
+        seen = self.documents.seen(ins, fingerprint)
+        if seen:
+            earlier = self.documents.get(ins, seen)
+            if earlier is not None:
+                self._follow_up(earlier)  # an earlier delivery failed after committing: finish its effects
+        else:
             copy_version = self.store.copy(self.inbox_bucket, key, stored.version_id, self.documents_bucket,
                                            f"documents/{document_id}")
             doc = Document(
@@ -134,15 +141,42 @@ class IngestService:
                 category=plan["category"], content_type=plan["content_type"], size=stored.size,
                 author=Author("establishment", finess, rpps=plan.get("author_rpps")), created_at=at,
                 status=Status.AVAILABLE, source="inbox", hidden_from_patient=plan["hidden"],
-                object_version=copy_version, available_at=self.clock.now(), extra={"inbox_key": key},
+                object_version=copy_version, available_at=self.clock.now(),
+                extra={"inbox_key": key, FOLLOW_UP: ["log", "notice"]},
             )
             if self.documents.add_once(doc, fingerprint):
                 outcome = "available"
-                self.access.record(ins, Actor(role="establishment", finess=finess), "add_document", Mode.NORMAL,
-                                   document_id)
-                self.messenger.tell(ins, "document_added")
+                self._follow_up(doc)
         self.store.delete_version(self.inbox_bucket, key, stored.version_id)
         return {"outcome": outcome, "document_id": document_id}
+
+    def _follow_up(self, doc: Document) -> None:
+        """The effects owed once a document is committed: the access-log entry of an inbox file, then the
+        patient's ``document_added``. Each stays listed on the document until done, so that a failure or a crash
+        in between leaves it to the redelivered event: at least once, never lost."""
+        while doc.extra.get(FOLLOW_UP):
+            effect = doc.extra[FOLLOW_UP][0]
+            if effect == "log":
+                self.access.record(doc.ins, Actor(role="establishment", finess=doc.author.id), "add_document",
+                                   Mode.NORMAL, doc.document_id)
+            elif effect == "notice":
+                self.messenger.tell(doc.ins, "document_added")
+            for _ in range(MAX_RETRIES):
+                remaining = [e for e in doc.extra.get(FOLLOW_UP, []) if e != effect]
+                if remaining:
+                    doc.extra[FOLLOW_UP] = remaining
+                else:
+                    doc.extra.pop(FOLLOW_UP, None)
+                try:
+                    self.documents.save(doc)
+                    break
+                except ConcurrentUpdate:
+                    fresh = self.documents.get(doc.ins, doc.document_id)
+                    if fresh is None:
+                        return
+                    doc = fresh
+            else:
+                raise RetryLater(f"document {doc.document_id} kept changing")
 
     def _inspect(self, finess: str, name: str, stored: Any, meta: dict[str, str]) -> tuple[
             tuple[str, str] | None, dict[str, Any] | None]:

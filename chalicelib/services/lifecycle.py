@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import (
+    NOTICE_LEASE,
     Account,
     Contact,
     DueKind,
@@ -289,24 +290,44 @@ class LifecycleService:
                 report.processed += 1
                 self._opened(account, now)
         for nir in list(self.accounts.due(DueKind.NOTICE, now)):
-            if self._deliver_pending(nir):
+            if self._deliver_pending(nir, now):
                 report.details["notices_sent"] += 1
         return report
 
-    def _deliver_pending(self, nir: str) -> bool:
-        account = self.accounts.get(nir)
-        if account is None or not account.pending_notice:
-            return False
-        kind = account.pending_notice
-        self._send(account, kind)
+    def _deliver_pending(self, nir: str, now: dt.datetime) -> bool:
+        """Send a pending notice once, however many runs race: a run first claims it (a versioned write holding
+        it for NOTICE_LEASE), sends, then clears it. A run that fails to send releases it; one that crashes
+        leaves it to a run after the lease (sent again rather than lost)."""
 
-        def clear(a: Account) -> bool | None:
-            if a.pending_notice != kind:
+        def claim(a: Account) -> Any:
+            if not a.pending_notice or (a.notice_claimed_until is not None and now < a.notice_claimed_until):
                 return False
-            a.pending_notice = None
-            return None
+            a.notice_claimed_until = now + NOTICE_LEASE
+            return a.pending_notice
 
-        self._update(nir, clear)
+        try:
+            account, kind = self._update(nir, claim)
+        except NotFound:
+            return False
+        if kind is False:
+            return False
+
+        def settle(sent: bool) -> Callable[[Account], bool | None]:
+            def change(a: Account) -> bool | None:
+                if a.pending_notice != kind:
+                    return False
+                a.notice_claimed_until = None
+                if sent:
+                    a.pending_notice = None
+                return None
+            return change
+
+        try:
+            self._send(account, kind)
+        except Exception:
+            self._update(nir, settle(sent=False))
+            raise
+        self._update(nir, settle(sent=True))
         return True
 
     def run_archive_purge(self, now: dt.datetime) -> JobReport:

@@ -247,7 +247,7 @@ class MessagingService:
         conversation = Conversation(conversation_id, body.patient_ins, Party.of(actor), body.subject, now, now)
         message, attachments, grant = self._compose(actor, conversation, body.body, body.attachments, now)
         self.conversations.start(conversation, message, attachments)
-        self.messenger.tell(conversation.patient_ins, "new_message")
+        self._tell(conversation.patient_ins)
         return self._posted(message, attachments, grant)
 
     def list(self, actor: Any, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -290,8 +290,18 @@ class MessagingService:
             current.check_may_post()  # closed meanwhile: 409
             raise Conflict("The conversation changed while writing; try again.", code="busy") from None
         if actor.role != "patient":
-            self.messenger.tell(conversation.patient_ins, "new_message")
+            self._tell(conversation.patient_ins)
         return self._posted(message, attachments, grant)
+
+    def _tell(self, ins: str) -> None:
+        """``new_message`` once the message is written. Its failure never turns the written message into an error
+        answer (the sender would write it again): it is logged, and the message waits in the conversation."""
+        try:
+            self.messenger.tell(ins, "new_message")
+        except Exception:
+            from chalicelib.observability import logger
+
+            logger().exception("new_message notice not sent")
 
     def close(self, actor: Any, conversation_id: str) -> dict[str, Any]:
         return self._set_status(actor, conversation_id, CLOSED)

@@ -1,0 +1,258 @@
+"""Schemathesis against the running local stack's `GET /openapi.json`, with valid tokens for every role.
+
+Starts the stack on free loopback ports (as `make run` does), seeds it — an active patient with documents, a
+professional with a care relationship, an establishment, a conversation with an attachment, a referenced app the
+patient consented to — mints a token per role with `ens token`, then lets Schemathesis generate requests for
+every operation of the OpenAPI document, positive and negative data alike:
+
+* the caller is drawn among the operation's roles (`x-roles`), each with its own token; the path `{ins}` is the
+  seeded patient's, and the other path parameters are the seeded ids half of the time (generated otherwise);
+* every answer is checked: `not_a_server_error`, `status_code_conformance` (the status is declared),
+  `content_type_conformance` and `response_schema_conformance` (the body matches the declared schema).
+
+    .venv/bin/python bench/fuzz.py [--examples 40] [--seed 1] [--json]     (make fuzz)
+
+Exit status 0 only when no request got a 5xx and no check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stackrun import LocalStack, make_finess, make_rpps
+
+CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+               "response_schema_conformance")
+# Each generated case carries its own Accept header: a PDF/iCalendar route is asked for what it produces.
+PRODUCES = {"/patients/{ins}/summary.pdf": "application/pdf", "/patients/{ins}/agenda.ics": "text/calendar"}
+
+
+@dataclass
+class Seed:
+    """What the stack holds before fuzzing, and a token per role."""
+
+    ins: str
+    closer_ins: str
+    tokens: dict[str, str]
+    path: dict[str, str]  # a real value for each path parameter
+
+
+@dataclass
+class Report:
+    requests: int = 0
+    server_errors: int = 0
+    by_status: collections.Counter[int] = field(default_factory=collections.Counter)
+    by_operation: collections.Counter[str] = field(default_factory=collections.Counter)
+    failures: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+    operations_in_document: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"requests": self.requests, "operations": len(self.by_operation),
+                "operations_in_document": self.operations_in_document, "server_errors": self.server_errors,
+                "check_failures": len(self.failures), "seconds": round(self.seconds, 1),
+                "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+                "failures": list(self.failures.values())}
+
+
+def seed(stack: LocalStack) -> Seed:
+    """An active patient with documents and a conversation; a second one whose space the fuzzer may close."""
+    (row, patient), (closer_row, closer) = stack.patients(2)
+    ins = row["nir"]
+    rpps, finess = make_rpps(), make_finess()
+    professional = stack.token("professional", rpps=rpps, profession="medecin")
+    establishment = stack.token("establishment", finess=finess)
+    agent = stack.token("agent")
+    stack.json("POST", f"/patients/{ins}/care-relationship", professional, expect=201)
+    document_id = stack.upload(ins, professional, type_code="11502-2", title="Biologie")
+    own_id = stack.upload(ins, patient, title="Mon compte rendu")
+    stack.wait_available(ins, patient, {document_id, own_id})
+    stack.json("POST", "/catalogue", agent, {"app_id": "fuzz-glyco", "name": "Glyco fuzz", "category": "prevention",
+                                             "data_access": [{"category": c, "access": a}
+                                                             for c in ("documents", "measurements", "agenda",
+                                                                       "profile", "vaccinations")
+                                                             for a in ("read", "write")]}, expect=201)
+    stack.json("PUT", f"/patients/{ins}/app-consents/fuzz-glyco", patient,
+               {"grants": [{"category": "measurements", "access": "read"},
+                           {"category": "documents", "access": "read"}]})
+    app = stack.token("app", app_id="fuzz-glyco", ins=ins)
+    posted = stack.json("POST", "/conversations", professional,
+                        {"patient_ins": ins, "subject": "Résultats", "body": "Bonjour",
+                         "attachments": [document_id, {"title": "Ordonnance", "content_type": "application/pdf",
+                                                       "size": 16}]}, expect=201)
+    tokens = {"patient": patient, "professional": professional, "establishment": establishment, "agent": agent,
+              "app": app, "closer": closer}
+    path = {"ins": ins, "document_id": document_id, "conversation_id": posted["conversation_id"],
+            "attachment_id": posted["attachments"][1]["attachment_id"], "app_id": "fuzz-glyco",
+            "rpps": make_rpps(), "finess": finess}
+    return Seed(ins=ins, closer_ins=closer_row["nir"], tokens=tokens, path=path)
+
+
+def roles_of(operation: dict[str, Any]) -> list[str | None]:
+    """Who calls an operation: its declared roles that we hold a token for; no one for public routes."""
+    security = operation.get("security")
+    if security == []:
+        return [None]
+    roles = [r for r in operation.get("x-roles", []) if r in ("patient", "professional", "establishment", "agent",
+                                                               "app")]
+    if security == [{}, {"bearer": []}]:
+        return [None, *roles]
+    return roles or ["patient"]
+
+
+def run(base_url: str, seed_data: Seed, examples: int, negative_examples: int, seed_value: int = 1,
+        report: Report | None = None, progress: bool = False, also: tuple[str, ...] = ()) -> Report:
+    import requests
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import strategies as st
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.core.failures import FailureGroup
+    from schemathesis.specs.openapi import checks as openapi_checks
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    checks += [getattr(openapi_checks, name) for name in also]
+    report = report or Report()
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    raw = requests.get(f"{base_url}/openapi.json", timeout=30).json()
+    report.operations_in_document = sum(len(methods) for methods in raw["paths"].values())
+    session = requests.Session()
+    started = time.monotonic()
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        path, method = operation.path, operation.method.lower()
+        declared = raw["paths"][path][method]
+        roles = roles_of(declared)
+        fixed_ins = seed_data.closer_ins if path == "/me/closure" else seed_data.ins
+        params = [p for p in ("ins", "document_id", "conversation_id", "attachment_id", "app_id", "rpps", "finess")
+                  if "{" + p + "}" in path]
+        real = {p: (fixed_ins if p == "ins" else seed_data.path[p]) for p in params}
+        only_ins = {p: v for p, v in real.items() if p == "ins"}
+        label = f"{method.upper()} {path}"
+
+        def strategy(mode: Any, operation: Any = operation, real: dict[str, str] = real,
+                     only_ins: dict[str, str] = only_ins) -> Any:
+            options = [operation.as_strategy(generation_mode=mode, path_parameters=real or None)]
+            if len(real) > len(only_ins):
+                options.append(operation.as_strategy(generation_mode=mode, path_parameters=only_ins or None))
+            return st.one_of(options)
+
+        def exercise(role: str | None, case: Any, path: str = path, label: str = label) -> None:
+            headers = {}
+            if role is not None:
+                token = seed_data.tokens["closer" if path == "/me/closure" else role]
+                headers["Authorization"] = f"Bearer {token}"
+            if path in PRODUCES:
+                headers["Accept"] = PRODUCES[path]
+            response = case.call(base_url=base_url, session=session, headers=headers, timeout=60)
+            report.requests += 1
+            report.by_status[response.status_code] += 1
+            report.by_operation[label] += 1
+            if response.status_code >= 500:
+                report.server_errors += 1
+            try:
+                case.validate_response(response, checks=checks, headers=headers,
+                                       transport_kwargs={"base_url": base_url, "headers": headers})
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    key = (label, type(failure).__name__, str(getattr(failure, "title", ""))[:120])
+                    if key not in report.failures:
+                        report.failures[key] = {
+                            "operation": label, "check": type(failure).__name__, "title": getattr(failure, "title", ""),
+                            "status": response.status_code, "message": str(getattr(failure, "message", ""))[:600],
+                            "request": {"path": case.formatted_path, "query": case.query, "body": _short(case.body),
+                                        "role": role},
+                            "response": response.text[:300],
+                        }
+
+        for mode, count in ((GenerationMode.POSITIVE, examples), (GenerationMode.NEGATIVE, negative_examples)):
+            if count <= 0:
+                continue
+            try:
+                mode_strategy = strategy(mode)
+            except Exception as error:  # an operation without negative data to generate
+                report.failures.setdefault((label, "generation", mode.value), {
+                    "operation": label, "check": "generation", "title": f"{mode.value}: {error}"[:200]})
+                continue
+
+            @hypothesis_seed(seed_value)
+            @settings(max_examples=count, deadline=None, database=None, derandomize=False, print_blob=False,
+                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            @given(role=st.sampled_from(roles), case=mode_strategy)
+            def fuzz(role: str | None, case: Any) -> None:
+                exercise(role, case)
+
+            try:
+                fuzz()
+            except Unsatisfiable:
+                if mode == GenerationMode.POSITIVE:
+                    raise
+                # nothing of this operation can be made invalid (no parameters, no body): no negative case
+            except Exception as error:  # generation trouble is reported, never hidden
+                report.failures.setdefault((label, "harness", mode.value), {
+                    "operation": label, "check": "harness", "title": f"{mode.value}: {type(error).__name__}: "
+                                                                    f"{str(error)[:300]}"})
+        if progress:
+            print(f"  {label}: {report.by_operation[label]} requests", file=sys.stderr, flush=True)
+    report.seconds += time.monotonic() - started
+    return report
+
+
+def _short(value: Any) -> Any:
+    text = json.dumps(value, default=str, ensure_ascii=False) if value is not None else None
+    return text[:300] if text else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=40, help="positive examples per operation")
+    parser.add_argument("--negative", type=int, default=None, help="negative examples per operation "
+                                                                   "(default: half of --examples)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    parser.add_argument("--also", default="", help="more Schemathesis checks, comma-separated (exploration), "
+                                                   "e.g. negative_data_rejection,missing_required_header")
+    parser.add_argument("--attach", nargs=2, type=int, metavar=("API_PORT", "AWS_PORT"),
+                        help="use a stack already running on these ports instead of starting one")
+    args = parser.parse_args()
+    negative = args.negative if args.negative is not None else args.examples // 2
+    with LocalStack(*(args.attach or (None, None))) as stack:
+        print(f"fuzz: stack on {stack.url}; seeding...", file=sys.stderr, flush=True)
+        data = seed(stack)
+        report = run(stack.url, data, args.examples, negative, args.seed, progress=not args.json,
+                     also=tuple(filter(None, args.also.split(","))))
+    summary = report.as_dict()
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        for failure in summary["failures"]:
+            print(f"FAIL {failure['operation']}: {failure['check']}: {failure.get('title')} "
+                  f"[{failure.get('status')}] {failure.get('message', '')[:300]}\n     request {failure.get('request')}"
+                  f"\n     response {failure.get('response', '')[:200]}")
+        print(f"fuzz: {summary['requests']} requests over {summary['operations']} operations in "
+              f"{summary['seconds']} s; 5xx: {summary['server_errors']}; check failures: "
+              f"{summary['check_failures']}; statuses {summary['by_status']}")
+    return 0 if summary["server_errors"] == 0 and summary["check_failures"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Opt-out, activation and expiry racing on the same accounts, from several threads, end in one state each.
+
+Many accounts whose opt-out window ends now; threads call the very services the routes and the job call
+(`container.lifecycle`: the Chalice test client serves one request at a time), each walking the accounts in its
+own order, while two `opt-out-expiry` jobs run at once. Every write is a versioned conditional write: of two
+racers one wins and the other re-reads and decides again.
+
+moto applies a conditional write in several Python steps, so two threads could both pass the same condition
+there, which DynamoDB never allows: the ``atomic_moto`` fixture makes each of moto's DynamoDB write calls one
+step (a lock around the emulator's write operation — the app's read-then-write is NOT serialised by it).
+"""
+
+import datetime as dt
+import random
+import threading
+from collections import Counter
+
+import pytest
+
+from chalicelib.errors import Conflict, Unavailable
+
+ACCOUNTS = 30
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch):
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self, *args, _original=original, **kwargs):
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+def due_now(api, count):
+    """Accounts whose 42-day window ends within the race: still open for the callers' clock, over for the job."""
+    from helpers import person
+
+    notified = (api.clock.now() - dt.timedelta(days=42, seconds=-1)).isoformat()
+    rows = [person(notified_at=notified) for _ in range(count)]
+    results = api.post("/enrolments", api.agent, {"beneficiaries": rows}).json["results"]
+    assert [r["status"] for r in results] == ["notified"] * count
+    return rows
+
+
+def race(*workers):
+    errors = []
+
+    def run(worker):
+        try:
+            worker()
+        except Exception as error:  # a crash of the harness itself, never an expected answer
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+
+
+def calls(service_call, rows, answers, seed):
+    def worker():
+        for row in random.Random(seed).sample(rows, len(rows)):
+            try:
+                service_call(row)
+                answers[row["nir"]].append("ok")
+            except Conflict:
+                answers[row["nir"]].append("conflict")
+            except Unavailable:
+                answers[row["nir"]].append("busy")
+    return worker
+
+
+def job(api, when, reports):
+    return lambda: reports.append(api.run_job("opt-out-expiry", when))
+
+
+def test_opt_out_activation_and_two_expiry_jobs_end_in_one_state_per_account(api, atomic_moto):
+    rows = due_now(api, ACCOUNTS)
+    codes = {r["nir"]: api.latest_code(r["nir"]) for r in rows}
+    lifecycle = api.container.lifecycle
+    opted, activated = {r["nir"]: [] for r in rows}, {r["nir"]: [] for r in rows}
+    reports = []
+    after_window = api.clock.now() + dt.timedelta(seconds=2)
+    race(calls(lambda r: lifecycle.opt_out_online(r["nir"], codes[r["nir"]]), rows, opted, 1),
+         calls(lambda r: lifecycle.activate(r["nir"], r["vitale_serial"], codes[r["nir"]]), rows, activated, 2),
+         job(api, after_window, reports), job(api, after_window, reports))
+    api.run_job("opt-out-expiry", after_window)  # a later run finds nothing left to do, notices included
+    finals = Counter()
+    for row in rows:
+        nir = row["nir"]
+        account = api.container.accounts.get(nir)
+        finals[account.status.value] += 1
+        assert account.pending_notice is None
+        # exactly one of the person's two calls won, and the state is the winner's
+        assert sorted(opted[nir] + activated[nir]) in (["conflict", "ok"], ["busy", "ok"]), (opted[nir],
+                                                                                              activated[nir])
+        assert account.status.value == ("opposed" if opted[nir] == ["ok"] else "active")
+        created = api.outbox(nir, "space_created")
+        assert len(created) <= 1  # at most once, whoever raced
+        if account.status.value == "opposed":
+            assert created == []
+    assert set(finals) <= {"opposed", "active"} and sum(finals.values()) == ACCOUNTS
+    assert sum(r["processed"] for r in reports) <= ACCOUNTS - finals["opposed"]
+
+
+def test_opt_out_by_phone_and_two_expiry_jobs_open_each_space_once_and_announce_it_once(api, atomic_moto):
+    rows = due_now(api, ACCOUNTS)
+    lifecycle = api.container.lifecycle
+    opted = {r["nir"]: [] for r in rows}
+    reports = []
+    after_window = api.clock.now() + dt.timedelta(seconds=2)
+    race(calls(lambda r: lifecycle.opt_out_by_phone(r["nir"]), rows, opted, 3),
+         job(api, after_window, reports), job(api, after_window, reports), job(api, after_window, reports))
+    api.run_job("opt-out-expiry", after_window)
+    opened = 0
+    for row in rows:
+        nir = row["nir"]
+        account = api.container.accounts.get(nir)
+        created = api.outbox(nir, "space_created")
+        if opted[nir] == ["ok"]:
+            assert account.status.value == "opposed" and created == []
+        else:
+            assert opted[nir] in (["conflict"], ["busy"])
+            assert account.status.value == "open" and account.pending_notice is None
+            assert len(created) == 1  # an opened space is announced exactly once
+            opened += 1
+    assert opened > 0 or all(o == ["ok"] for o in opted.values())
+    assert sum(r["processed"] for r in reports) == opened  # each space created by exactly one job run
