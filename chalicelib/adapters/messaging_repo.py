@@ -17,9 +17,9 @@ import datetime as dt
 from typing import Any
 
 from chalicelib.adapters.dynamo import Table, dump, is_conditional_failure, key, values
+from chalicelib.domain.messaging import OPEN, PENDING, Attachment, Conversation, Message, Party
 from chalicelib.domain.timeutil import iso_ms, parse
 from chalicelib.ports import ConcurrentUpdate
-from chalicelib.services.messaging import OPEN, PENDING, Attachment, Conversation, Message, Party
 
 META = "META"
 
