@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench synth deploy clean
+.PHONY: install run test lint bench synth deploy clean fuzz load audit
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,22 @@ run: $(STAMP)  ## the whole stack: AWS emulator, resources, event worker and sch
 test: $(STAMP)  ## the whole test suite (unit, handlers with moto, stack)
 	$(BIN)/python -m pytest
 
+fuzz: $(STAMP)  ## Schemathesis against a local stack it starts: >= 2,000 generated requests, no 5xx, declared answers
+	$(BIN)/python bench/fuzz.py --examples 40
+
+load: $(STAMP)  ## a bounded mixed patient/professional load run against a local stack it starts (loopback only)
+	$(BIN)/python bench/load.py --patients 20 --requests 3000 --threads 8 --seconds 120
+
+audit: $(STAMP)  ## bandit (justified skips in tests/security/bandit-*.yml) and pip-audit over every pin
+	$(BIN)/bandit -c tests/security/bandit-app.yml -r chalicelib app.py -q
+	$(BIN)/bandit -c tests/security/bandit-cli.yml -r ens_cli -q
+	$(BIN)/python -m pytest tests/security -q -rs
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+bench: $(STAMP)  ## benchmarks (ratios side by side, ~6 min): prints the table, writes docs/benchmarks.md
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 synth: $(STAMP)  ## CloudFormation templates into infra/cdk.out/, offline: no AWS account, nothing deployed
 	rm -rf infra/cdk.out
