@@ -114,8 +114,8 @@ def test_a_reply_racing_a_closure_never_lands_after_it(api, patient):
     repo = api.container.messaging.conversations
     stale = repo.get(cid)  # read while open
     assert api.post(f"/conversations/{cid}/close", pro).status == 200
-    from chalicelib.ports import ConcurrentUpdate
     from chalicelib.domain.messaging import Message
+    from chalicelib.ports import ConcurrentUpdate
 
     late = Message("f" * 28, cid, stale.patient, "trop tard", api.clock.now())
     with pytest.raises(ConcurrentUpdate):
