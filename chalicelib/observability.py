@@ -26,10 +26,12 @@ _logger: Any = None
 _lock = threading.Lock()
 
 
+# One pass over each line: the patterns above as alternatives of one regex (logging is on every request's path).
+_ONE_PASS = re.compile("|".join(f"(?P<r{n}>{p.pattern})" for n, (p, _) in enumerate(_REDACTIONS)))
+
+
 def redact(text: str) -> str:
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
+    return _ONE_PASS.sub(lambda m: _REDACTIONS[int(m.lastgroup[1:])][1], text)  # type: ignore[index]
 
 
 def logger() -> Any:

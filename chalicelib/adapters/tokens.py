@@ -39,13 +39,14 @@ class TokenService:
         import jwt
 
         try:
-            header = jwt.get_unverified_header(token)
-            algorithm = header.get("alg")
-            if self.settings.dev_signing_key and algorithm == "HS256":
-                return jwt.decode(token, self.settings.dev_signing_key, algorithms=["HS256"],
-                                  audience=self.settings.audience, issuer=self.settings.dev_issuer,
-                                  options={"require": REQUIRED_CLAIMS}, leeway=5)
-            if algorithm != "RS256":
+            if self.settings.dev_signing_key:  # local stage: one parse, HS256 only
+                try:
+                    return jwt.decode(token, self.settings.dev_signing_key, algorithms=["HS256"],
+                                      audience=self.settings.audience, issuer=self.settings.dev_issuer,
+                                      options={"require": REQUIRED_CLAIMS}, leeway=5)
+                except jwt.InvalidAlgorithmError:
+                    pass  # an RS256 token: verified against the issuers below
+            if jwt.get_unverified_header(token).get("alg") != "RS256":
                 raise Unauthenticated("The token is signed with an algorithm this service does not accept.",
                                       code="invalid_token")
             unverified = jwt.decode(token, options={"verify_signature": False})
