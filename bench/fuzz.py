@@ -29,7 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stackrun import LocalStack, make_finess, make_rpps
+from stackrun import LocalStack
+
+from ens_cli.testdata import make_finess, make_rpps
 
 CHECK_NAMES = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
                "response_schema_conformance")

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ens_cli.testdata import make_nir, make_rpps
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_KEY = "bench-signing-key-0123456789abcdef0123456789"
 START = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
@@ -47,27 +49,12 @@ def prepare_environment() -> None:
 _serial = itertools.count(1)
 
 
-def make_nir(sex: int = 1, born: dt.date = dt.date(1980, 5, 1)) -> str:
-    """A valid NIR (control key), different at every call (up to 10⁶ per birth month)."""
-    n = next(_serial)
-    body = f"{sex}{born.year % 100:02d}{born.month:02d}75{(n // 1000) % 999 + 1:03d}{n % 1000:03d}"
-    return f"{body}{97 - int(body) % 97:02d}"
 
 
-def luhn(body: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
 
 
-def make_rpps() -> str:
-    return luhn(str(random.randint(10**9, 10**10 - 1)))
 
 
-def make_finess() -> str:
-    return luhn(str(random.randint(10**7, 10**8 - 1)))
 
 
 def person(born: dt.date = dt.date(1980, 5, 1), sex: int = 1, **extra: Any) -> dict[str, Any]:

@@ -29,7 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stackrun import LOOPBACK, LocalStack, make_rpps
+from stackrun import LOOPBACK, LocalStack
+
+from ens_cli.testdata import make_rpps
 
 PDF = b"%PDF-1.4\n% load test document\n"
 # kind → weight in the mix

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.harness import START, Harness, make_nir
+from bench.harness import START, Harness
 from bench.stats import Paired, rotate, timed
+from ens_cli.testdata import make_nir
 
 DUE = 10
 JOB_TIME = START + dt.timedelta(days=60)

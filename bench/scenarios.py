@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.harness import PDF, Harness, Reply, make_finess, make_nir, person
+from bench.harness import PDF, Harness, Reply, person
 from bench.recorder import Window
+from ens_cli.testdata import make_finess, make_nir
 
 PROFILE = {"allergies": ["pénicilline"], "conditions": [{"name": "asthme", "since": "2004-03-01"}],
            "treatments": [{"name": "salbutamol", "dose": "2 bouffées si besoin"}], "blood_group": "O+",

@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ens_cli.testdata import make_nir
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.1"
@@ -36,30 +38,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def luhn(body: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
 
 
-def make_rpps() -> str:
-    return luhn(str(random.randint(10**9, 10**10 - 1)))
 
 
-def make_finess() -> str:
-    return luhn(str(random.randint(10**7, 10**8 - 1)))
 
 
-def make_nir(n: int, sex: int = 1, born: dt.date = dt.date(1980, 5, 1), dept: str = "75") -> str:
-    """A valid NIR; ``n`` (with a random commune) makes it unique within a run."""
-    body = f"{sex}{born.year % 100:02d}{born.month:02d}{dept}{random.randint(1, 989):03d}{n % 1000:03d}"
-    return f"{body}{97 - int(body) % 97:02d}"
 
 
 def person(n: int, born: dt.date = dt.date(1980, 5, 1)) -> dict[str, Any]:
-    return {"nir": make_nir(n, born=born), "given_name": "Camille", "family_name": "Martin",
+    return {"nir": make_nir(born=born), "given_name": "Camille", "family_name": "Martin",
             "birth_date": born.isoformat(), "email": "camille.martin@example.org",
             "vitale_serial": str(random.randint(10**9, 10**10 - 1))}
 
