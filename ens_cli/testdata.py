@@ -30,12 +30,12 @@ def make_nir(sex: int = 1, born: dt.date = dt.date(1980, 5, 1), dept: str = "75"
 
 
 def make_rpps() -> str:
-    return luhn(str(random.randint(10**9, 10**10 - 1)))  # noqa: S311 - test data, not a secret
+    return luhn(str(random.randint(10**9, 10**10 - 1)))  # noqa: S311  # nosec B311 - test data, not a secret
 
 
 def make_finess() -> str:
-    return luhn(str(random.randint(10**7, 10**8 - 1)))  # noqa: S311 - test data, not a secret
+    return luhn(str(random.randint(10**7, 10**8 - 1)))  # noqa: S311  # nosec B311 - test data, not a secret
 
 
 def vitale_serial() -> str:
-    return str(random.randint(10**9, 10**10 - 1))  # noqa: S311 - test data, not a secret
+    return str(random.randint(10**9, 10**10 - 1))  # noqa: S311  # nosec B311 - test data, not a secret
