@@ -89,7 +89,9 @@ def worlds(draw) -> World:
                              status=draw(st.sampled_from(["pending", "available", "rejected", "superseded"])),
                              masked=draw(st.booleans()), hidden_from_patient=draw(st.booleans()),
                              deleted=draw(st.booleans()))
-    return World(actor, facts, document, author_is_caller and role != "agent")
+    # whether the caller wrote it is a fact of the document, not of the draw: a patient may have written it too
+    wrote_it = role != "agent" and (document.author_role, document.author_id) == (actor.role, actor.id)
+    return World(actor, facts, document, wrote_it)
 
 
 # -- the table ---------------------------------------------------------------------------------------------------
