@@ -53,17 +53,14 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
         "conditional create first, reading only when it fails, would save the read for new people"),
     ("POST /activation", "the person, with NIR, card serial and code"): Minimum(
         ("GetItem accounts", "PutItem accounts", "UpdateItem records"),
-        "the account (code and serial hashes, state, version), its versioned write, the first reminder scheduled",
-        "reads the account again after writing it, to tell the space listeners (the agenda); the written account "
-        "is already in hand"),
+        "the account (code and serial hashes, state, version), its versioned write, the first reminder scheduled"),
     ("POST /opt-out", "online, with the provisional code"): Minimum(
         ("GetItem accounts", "PutItem accounts"), "the account (code hash, state, version) and its versioned write"),
     ("POST /opt-out", "by phone, through an agent"): Minimum(
         ("GetItem accounts", "PutItem accounts"), "the account (state, version) and its versioned write"),
     ("POST /activation-codes", "right card serial: a new code is sent"): Minimum(
         ("GetItem accounts", "PutItem accounts", NOTICE),
-        "the account (serial hash, state), the new code's hash written, the code sent",
-        "reads the account again after writing it, for the expiry date and the contact; both are in hand"),
+        "the account (serial hash, state), the new code's hash written, the code sent"),
     ("GET /me", "patient without dependants"): Minimum(
         ("GetItem accounts", "Query accounts"),
         "the account (its state decides, and it is the answer) and the DEPENDANT# links (one Query)",

@@ -184,9 +184,10 @@ class LifecycleService:
 
     # -- opt-out and activation: attempts with a code ------------------------------------------------------------
     def _attempt(self, nir: str, now: dt.datetime, verify: Callable[[Account], bool],
-                 then: Callable[[Account], Any]) -> Any:
+                 then: Callable[[Account], Any]) -> tuple[Account, Any]:
         """One try with a secret: 30 s after a failed try (429), a wrong secret is recorded as a failure (401),
-        a right one applies ``then``. One read and one conditional write."""
+        a right one applies ``then``. One read and one conditional write; returns the account as written and
+        what ``then`` returned."""
 
         def change(account: Account) -> Any:
             account.check_retry_delay(now)
@@ -196,12 +197,12 @@ class LifecycleService:
             return then(account)
 
         try:
-            _, outcome = self._update(nir, change)
+            account, outcome = self._update(nir, change)
         except NotFound:
             raise wrong_credentials() from None
         if outcome is _FAILED:
             raise wrong_credentials()
-        return outcome
+        return account, outcome
 
     def opt_out_online(self, nir: str, code: str) -> str:
         now = self.clock.now()
@@ -224,10 +225,9 @@ class LifecycleService:
             account.check_code_usable(now)
             account.activate(now)
 
-        self._attempt(nir, now, lambda a: a.serial_matches(serial_hash) and a.code_matches(code_hash), then)
-        account = self.accounts.get(nir)
-        if account is not None:
-            self._opened(account, now)
+        account, _ = self._attempt(nir, now, lambda a: a.serial_matches(serial_hash) and a.code_matches(code_hash),
+                                   then)
+        self._opened(account, now)
         return Status.ACTIVE.value
 
     def request_code(self, nir: str, vitale_serial: str) -> None:
@@ -247,13 +247,11 @@ class LifecycleService:
             return True
 
         try:
-            issued = self._attempt(nir, now, lambda a: a.serial_matches(serial_hash), then)
+            account, issued = self._attempt(nir, now, lambda a: a.serial_matches(serial_hash), then)
         except Unauthenticated:
             return
-        if issued:
-            account = self.accounts.get(nir)
-            if account is not None and account.code is not None:
-                self._send(account, "activation_code", {"code": code, "expires_at": iso(account.code.expires_at)})
+        if issued and account.code is not None:
+            self._send(account, "activation_code", {"code": code, "expires_at": iso(account.code.expires_at)})
 
     # -- the space -----------------------------------------------------------------------------------------------
     def me(self, nir: str) -> dict[str, Any]:
