@@ -135,23 +135,6 @@ def render_error(error: Exception) -> Any:
     return _json_response(status, error_body(error.code, error.message), headers)  # type: ignore[attr-defined]
 
 
-def validation_message(error: Any, prefix: str = "") -> tuple[str, str]:
-    """pydantic's ValidationError → (code, a sentence naming the field)."""
-    problems = error.errors(include_url=False)
-    first = problems[0]
-    location = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body",))
-    location = f"{prefix}{location}" if location else (prefix.rstrip(".") or "body")
-    message = first.get("msg", "is not valid")
-    message = message.removeprefix("Value error, ")
-    text = f"The field '{location}' is not valid: {message}."
-    text = text.replace("..", ".")
-    if len(problems) > 1:
-        text += f" ({len(problems) - 1} other problem{'s' if len(problems) > 2 else ''} in the request.)"
-    ctx_code = (first.get("ctx") or {}).get("code") if isinstance(first.get("ctx"), dict) else None
-    code = ctx_code or ("missing_field" if first.get("type") == "missing" else "invalid_field")
-    return code, text
-
-
 def parse_json(raw: bytes | None) -> Any:
     from chalicelib.errors import MalformedRequest
 
@@ -173,6 +156,8 @@ def parse_body(request: Any, model_ref: str) -> Any:
         data = {}
     if not isinstance(data, dict):
         raise MalformedRequest("The request body must be a JSON object.", code="invalid_body")
+    from chalicelib.models.problems import validation_message
+
     model = resolve(model_ref)
     try:
         return model.model_validate(data)

@@ -69,7 +69,7 @@ class EnrolmentBatch(Strict):
 
 def validate_row(index: int, row: Any) -> tuple[Beneficiary | None, str | None]:
     """A row as a Beneficiary, or the reason it is invalid (naming the field)."""
-    from chalicelib.api.http import validation_message
+    from chalicelib.models.problems import validation_message
 
     if isinstance(row, Beneficiary):
         return row, None

@@ -73,7 +73,7 @@ class AgendaService:
 
     def calendar(self, actor: Any, ins: str) -> str:
         """The agenda as iCalendar: appointments and the reminders of the coming year."""
-        from chalicelib.domain.calendar_ics import render_agenda
+        from chalicelib.adapters.calendar_ics import render_agenda
 
         grant = self.access.check(actor, Action.READ_AGENDA, ins)
         appointments: list[dict[str, Any]] = []

@@ -109,8 +109,8 @@ class CareService:
     # -- the PDF summary -----------------------------------------------------------------------------------------
     def summary_pdf(self, actor: Any, ins: str) -> bytes:
         """Identity, profile, vaccinations and, for the patient, the latest measurements (never for others)."""
+        from chalicelib.adapters.summary_pdf import PatientSummary, render_summary
         from chalicelib.domain.identity import sex_of
-        from chalicelib.domain.summary_pdf import PatientSummary, render_summary
 
         grant = self.access.check(actor, Action.READ_SUMMARY, ins)
         account = self.accounts.get(ins)

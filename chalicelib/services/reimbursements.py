@@ -29,10 +29,10 @@ class ReimbursementService:
         """Record a batch line by line; a bad line is reported on its own and never sinks the batch."""
         from pydantic import ValidationError
 
-        from chalicelib.api.http import validation_message
         from chalicelib.domain.identity import check_nir
         from chalicelib.errors import InvalidInput
         from chalicelib.models.care import ReimbursementLine
+        from chalicelib.models.problems import validation_message
 
         self.access.check(actor, Action.LOAD_REIMBURSEMENTS)
         now = self.clock.now()

@@ -117,7 +117,7 @@ def test_summary_pdf_content_for_the_patient_and_without_measurements_for_profes
     api.put(f"/patients/{ins}/profile", token, PROFILE)
     api.post(f"/patients/{ins}/measurements", token, {"code": "29463-7", "value": 64.2, "unit": "kg",
                                                       "effective_at": "2026-11-20T08:00:00Z"})
-    import chalicelib.domain.summary_pdf as pdf
+    import chalicelib.adapters.summary_pdf as pdf
 
     captured = {}
     original = pdf.render_summary

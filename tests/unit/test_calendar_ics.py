@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
-from chalicelib.domain.calendar_ics import event_uid, render_agenda
+from chalicelib.adapters.calendar_ics import event_uid, render_agenda
 
 GENERATED_AT = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 

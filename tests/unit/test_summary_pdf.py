@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.summary_pdf import (
+from chalicelib.adapters.summary_pdf import (
     PatientSummary,
     describe_item,
     format_ins,
@@ -219,6 +219,6 @@ def test_describe_item():
 
 
 def test_importing_the_module_does_not_import_fpdf():
-    code = "import sys, chalicelib.domain.summary_pdf; sys.exit('fpdf' in sys.modules)"
+    code = "import sys, chalicelib.adapters.summary_pdf; sys.exit('fpdf' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
