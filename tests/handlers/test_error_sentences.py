@@ -57,8 +57,9 @@ def test_a_json_body_sent_as_another_type_is_told_to_send_application_json(api, 
 
 def test_json_types_and_a_missing_header_are_read_as_json(api):
     body = json.dumps({"nir": make_nir(), "vitale_serial": "12345678", "code": "ABCDEFGHJKMN"}).encode()
-    for headers in ({"Content-Type": "application/json; charset=utf-8"}, {"Content-Type": "application/merge-patch+json"}):
-        assert api.call("POST", "/activation", raw=body, headers=headers).status == 401  # read, then refused
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        reply = api.call("POST", "/activation", raw=body, headers={"Content-Type": content_type})
+        assert reply.status == 401  # read, then refused: no such account
 
 
 def test_a_body_that_is_not_an_object_says_what_it_is(api):

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.models import care, catalogue, lifecycle, messaging, records  # noqa: F401 - registers the models
+from chalicelib.models import care, catalogue, lifecycle, messaging, records
 from chalicelib.models.common import Strict
 from chalicelib.models.problems import PATTERNS, field_errors, problems, validation_message
 
