@@ -60,6 +60,7 @@ def test_json_types_and_a_missing_header_are_read_as_json(api):
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
         reply = api.call("POST", "/activation", raw=body, headers={"Content-Type": content_type})
         assert reply.status == 401  # read, then refused: no such account
+    assert api.client.http.request("POST", "/activation", headers={}, body=body).status_code == 401
 
 
 def test_a_body_that_is_not_an_object_says_what_it_is(api):
