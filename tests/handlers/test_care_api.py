@@ -160,7 +160,34 @@ def test_appointments_and_the_ics_file(api, patient):
     calendar = Calendar.from_ical(ics.body)
     summaries = [str(e.get("summary")) for e in calendar.walk("VEVENT")]
     assert "Dentiste" in summaries and "Consultation de suivi" in summaries
-    assert any(s.startswith("Rappel") for s in summaries)  # a woman of 52: screenings
+    # a woman of 52: her screenings fell due in June, at 52; the calendar shows only what is coming
+    assert not any(s.startswith("Rappel") for s in summaries)
+
+
+def test_the_ics_file_hands_no_identifier_to_calendar_software(api):
+    """#10.9: a synced calendar ends up in Google's or Microsoft's cloud: readable descriptions, never a NIR or an
+    RPPS; an alarm per appointment; Paris times; reminders still to come only (read with vobject)."""
+    import vobject
+
+    row, token = api.patient(born=dt.date(1961, 12, 10), sex=1)  # 65 in December: DTP, pneumococcus, shingles
+    ins = row["nir"]
+    rpps, pro = api.professional()
+    api.post(f"/patients/{ins}/appointments", token, {"title": "Dentiste", "start": "2026-12-03T09:00:00Z",
+                                                      "note": "carte Vitale"})
+    api.post(f"/patients/{ins}/appointments", pro, {"title": "Suivi", "start": "2026-12-01T14:00:00Z"})
+    body = api.get(f"/patients/{ins}/agenda.ics", token).body
+    assert ins.encode() not in body and rpps.encode() not in body and b"'role'" not in body
+    calendar = vobject.readOne(body.decode())
+    events = {e.summary.value: e for e in calendar.vevent_list}
+    assert events["Dentiste"].description.value == ("Note : carte Vitale\nAjouté à Mon espace santé par le patient "
+                                                    "(ou son représentant).")
+    assert events["Suivi"].description.value == ("Ajouté à Mon espace santé par un professionnel de santé "
+                                                 "(médecin).")
+    assert events["Dentiste"].dtstart.value.utcoffset() == dt.timedelta(hours=1)
+    assert all(e.valarm.trigger.value == dt.timedelta(days=-1) for e in (events["Dentiste"], events["Suivi"]))
+    reminders = [e for e in calendar.vevent_list if e.summary.value.startswith("Rappel")]
+    assert reminders and all(e.dtstart.value >= api.clock.now().date() for e in reminders)
+    assert all(e.description.value for e in reminders)
 
 
 def test_reminders_follow_the_french_calendar_for_age_and_sex(api):
