@@ -12,7 +12,7 @@ STATUS_TEXT = {
     401: "Missing, expired, malformed or badly signed token, or wrong credentials",
     403: "Not allowed for this caller", 404: "Absent, or not visible to this caller", 409: "Conflicts with the state",
     410: "Expired or closed", 413: "Too large", 415: "The body is not sent as application/json",
-    422: "Fields are not valid: every one is named in errors", 429: "Too many attempts",
+    422: "A value is not valid (each field at fault is named in errors)", 429: "Too many attempts",
     503: "Temporarily unavailable",
 }
 
