@@ -38,6 +38,7 @@ BAD_FINESS = FINESS[:-1] + str((int(FINESS[-1]) + 1) % 10)
     (["--role", "app", "--ins", NIR], "--app-id", "needs --app-id"),
     (["--role", "app", "--app-id", "glyco"], "--ins", "needs --ins"),
     (["--role", "app", "--app-id", "glyco", "--ins", BAD_NIR], "--ins", "control key"),
+    (["--role", "app", "--app-id", "my app", "--ins", NIR], "--app-id", "no spaces"),
     (["--role", "agent", "--ins", NIR], "--ins", "does not go with --role agent"),
     (["--role", "patient", "--ins", NIR, "--samu"], "--samu", "does not go with --role patient"),
     (["--role", "nurse"], "--role", "invalid choice"),
