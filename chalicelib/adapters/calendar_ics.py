@@ -197,18 +197,15 @@ def paris_timezone() -> Any:
     zone = Timezone()
     zone.add("tzid", TIMEZONE)
     zone.add("x-lic-location", TIMEZONE)
-    summer = TimezoneDaylight()
-    summer.add("tzname", "CEST")
-    summer.add("tzoffsetfrom", dt.timedelta(hours=1))
-    summer.add("tzoffsetto", dt.timedelta(hours=2))
-    summer.add("dtstart", dt.datetime(1996, 3, 31, 2, 0))
-    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
-    winter = TimezoneStandard()
-    winter.add("tzname", "CET")
-    winter.add("tzoffsetfrom", dt.timedelta(hours=2))
-    winter.add("tzoffsetto", dt.timedelta(hours=1))
-    winter.add("dtstart", dt.datetime(1996, 10, 27, 3, 0))
-    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
-    zone.add_component(summer)
-    zone.add_component(winter)
+    for kind, name, before, after, onset, month in (
+        (TimezoneDaylight, "CEST", 1, 2, dt.datetime(1996, 3, 31, 2, 0), 3),
+        (TimezoneStandard, "CET", 2, 1, dt.datetime(1996, 10, 27, 3, 0), 10),
+    ):
+        part = kind()
+        part.add("tzname", name)
+        part.add("tzoffsetfrom", dt.timedelta(hours=before))
+        part.add("tzoffsetto", dt.timedelta(hours=after))
+        part.add("dtstart", onset)
+        part.add("rrule", {"freq": "yearly", "bymonth": month, "byday": "-1su"})
+        zone.add_component(part)
     return zone

@@ -5,13 +5,13 @@ fails and names it, so that a later edit of the README cannot leave a step that 
 from __future__ import annotations
 
 import io
-import os
 import re
-import signal
 import subprocess
 from pathlib import Path
 
-import pytest
+import test_local_stack
+
+stack = test_local_stack.stack  # the same module-scoped fixture: a fresh stack for this module
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -38,23 +38,6 @@ def test_the_readme_is_self_contained_and_its_walkthroughs_pasteable_as_written(
         assert not re.search(r"<[a-z_]+>", block), f"a placeholder to fill by hand in the block at line {line}"
     assert "/me/closure" in blocks[-1][1] and not any("/me/closure" in b for _, b in blocks[:-1]), \
         "the closure must come last: the other walkthroughs need an active space"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    from test_local_stack import Stack
-
-    running = Stack()
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        if running.process.poll() is None:
-            os.killpg(running.process.pid, signal.SIGINT)
-            try:
-                running.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(running.process.pid, signal.SIGKILL)
 
 
 def test_the_walkthroughs_run_top_to_bottom_on_a_fresh_stack(stack, tmp_path):
