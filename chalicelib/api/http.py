@@ -186,8 +186,8 @@ def parse_body(request: Any, model_ref: str) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise MalformedRequest(f"The request body must be a JSON object ({{...}}), not {_json_kind(data)}: "
-                               f"{SEND_JSON}.", code="invalid_body")
+        raise MalformedRequest(f"The request body must be a JSON object ({{...}}), not {_json_kind(data)}.",
+                               code="invalid_body")
     from chalicelib.models.problems import invalid_input
 
     model = resolve(model_ref)
@@ -379,8 +379,11 @@ def _chalice_sentence(code: str, message: str, event: Any, headers: dict[str, st
 
 
 def _or_words(words: Any) -> str:
+    """["GET"] → "GET"; ["GET", "PUT", "POST"] → "GET, PUT or POST"."""
     items = list(words)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1] if items else ""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def uniform_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:

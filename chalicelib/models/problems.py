@@ -255,13 +255,13 @@ def _kinds(tp: Any) -> str:
             fields = _and(f"'{n}'" for n in required) if required else "its fields"
             words.append(f"{_noun(member)} (an object with {fields})")
         elif member is str:
-            words.append("an id (text)" if _is_constrained(member_raw(tp, member)) else "text")
+            words.append("an id (text)" if _is_constrained(_member_raw(tp, member)) else "text")
         else:
             words.append(_TYPE_WORDS.get(getattr(member, "__name__", ""), "a value"))
     return " or ".join(words)
 
 
-def member_raw(tp: Any, member: Any) -> Any:
+def _member_raw(tp: Any, member: Any) -> Any:
     """The union member as written (still Annotated), for the member ``member`` of ``tp``."""
     for raw in typing.get_args(_strip(tp)):
         if _strip(raw) is member:
@@ -472,10 +472,4 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def describe_pattern(pattern: str) -> str | None:
-    """The words for a pattern used by a model (None if it has none: a test keeps :data:`PATTERNS` complete)."""
-    return PATTERNS.get(pattern)
-
-
-__all__ = ["PATTERNS", "Problem", "describe_pattern", "field_errors", "invalid_input", "problems",
-           "validation_message"]
+__all__ = ["PATTERNS", "Problem", "field_errors", "invalid_input", "kind_of_value", "problems", "validation_message"]
