@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def test_the_readme_is_self_contained_and_its_walkthroughs_pasteable_as_written(
 
 
 def test_the_walkthroughs_run_top_to_bottom_on_a_fresh_stack(stack, tmp_path):
+    assert shutil.which("curl"), "the README's walkthroughs need curl (7.82 or later, for --json)"
     blocks = walkthrough_blocks(README.read_text(encoding="utf-8"))
     script = ["set -Eeo pipefail",
               "trap 'echo \"README walkthrough: this command failed: $BASH_COMMAND\" >&2' ERR"]
