@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench synth deploy clean fuzz load audit
+.PHONY: install run test lint bench synth deploy clean fuzz load audit api-docs
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ audit: $(STAMP)  ## bandit (justified skips in tests/security/bandit-*.yml) and 
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+api-docs: $(STAMP)  ## rewrite docs/api.md from the OpenAPI document (a test fails when it is stale)
+	$(BIN)/python -m ens_cli.apidocs
 
 bench: $(STAMP)  ## benchmarks (ratios side by side, ~6 min): prints the table, writes docs/benchmarks.md
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -76,6 +76,12 @@ class PayloadTooLarge(DomainError):
     code = "too_large"
 
 
+class UnsupportedMediaType(DomainError):
+    """The body is sent in a format other than JSON (415)."""
+
+    code = "unsupported_media_type"
+
+
 class Unavailable(DomainError):
     """A dependency failed; nothing was changed, the call can be retried (503)."""
 

@@ -1,4 +1,5 @@
-"""The API on Chalice's local server (what `chalice local --stage local` runs), without request lines in the log.
+"""The API on Chalice's local server (what `chalice local --stage local` runs), without request lines in the log,
+and with the interactive API reference at ``/docs`` (`ens_cli.apidocs`).
 
 Chalice's dev server writes each request line ("GET /patients/<INS>/documents") to stderr: that would put an INS
 in a log. This runs the same server with a handler that says nothing; the app logs each request itself, with
@@ -20,10 +21,21 @@ def serve(host: str, port: int, stage: str = "local") -> None:
     from chalice.local import ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer
 
     from chalicelib.api.http import NO_ROUTE
+    from ens_cli.apidocs import docs_response
 
     class QuietHandler(ChaliceRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             return None
+
+        def do_GET(self) -> None:
+            # GET /docs: the interactive API reference (local stack only, from a pinned package, offline).
+            docs = docs_response(self.path)
+            if docs is None:
+                self._generic_handle()
+                return
+            self._parse_payload()
+            status, headers, body = docs
+            self._send_http_response(status, headers, body)
 
         def _send_error_response(self, error: object) -> None:
             # API Gateway's "Missing Authentication Token" for a path no route matches (chalice local even echoes

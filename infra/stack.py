@@ -425,7 +425,8 @@ class EnsStack(cdk.Stack):
         body = '{"code": "%s", "message": "%s"}'
         for response_type, status, code, message in (
             ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found",
-             "No route matches this method and path (see GET /openapi.json)."),
+             "There is nothing at this address: check the method and the path. Every route is listed in "
+             "GET /openapi.json."),
             ("THROTTLED", "429", "throttled", "Too many requests: slow down and try again."),
             ("DEFAULT_4XX", None, "bad_request", "The request was refused by the gateway."),
             ("DEFAULT_5XX", None, "unavailable", "The service is temporarily unavailable; try again."),

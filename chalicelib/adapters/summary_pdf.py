@@ -1,11 +1,17 @@
-"""The patient's health summary as a PDF ("Synthèse de mon espace santé", ``GET /patients/{ins}/summary.pdf``).
+"""The patient's health summary as a PDF (``GET /patients/{ins}/summary.pdf``).
 
 ``render_summary`` lays out the identity, the medical profile, the vaccinations and the latest measurements with
-fpdf2. fpdf2 is imported inside the function so that importing this module stays cheap for every other handler.
+fpdf2. Two copies: the patient's own ("Synthèse de mon espace santé", with the measurements) and a professional's
+("Synthèse de l'espace santé", which says that measurements are not shared with professionals).
 
-Charset: the PDF uses the standard Helvetica font (nothing to embed, nothing to ship). Standard fonts are written
-with WinAnsiEncoding, so text is encoded as cp1252 — Latin-1 plus ``œ``, ``’``, ``—``, ``€``... Anything else is
-approximated by ``pdf_safe_text`` (``ă`` → ``a``, ``≤`` → ``<=``) or replaced by ``?`` (emoji, other scripts).
+Charset: the text is set in Fira Sans, a Unicode TrueType font shipped by the pinned ``fontpkg-fira-sans``
+package and embedded (subset) in every PDF, so that every character of a name or an entry renders: "Łukasz",
+"Nguyễn", "≥ 5 mg", Greek, Cyrillic. A character the font has no glyph for (an emoji, Chinese) is approximated
+without its accents when it can be, else shown as "?", never dropped silently. fpdf2 and the font load only when a
+PDF is made (``_fonts``): importing this module stays cheap for every other handler.
+
+What a reader sees is in French: captions and enum values (``severity: severe`` → "sévérité : sévère"), dates as
+JJ/MM/AAAA, times in Europe/Paris. A heading always starts on the page of the first lines of its section.
 
 Output is deterministic: the creation date and the file identifier derive from ``generated_at``, so the same input
 gives the same bytes.
@@ -14,14 +20,19 @@ gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 TITLE = "Synthèse de mon espace santé"
+TITLE_PROFESSIONAL = "Synthèse de l'espace santé"
 EMPTY = "Aucune information renseignée"
+MEASUREMENTS_NOT_SHARED = ("Les mesures (poids, tension, glycémie...) ne sont pas partagées avec les professionnels "
+                           "de santé : elles restent visibles du seul patient.")
 CONFIDENTIAL = "Données de santé à caractère personnel — confidentiel"
+PARIS = "Europe/Paris"
 
 #: Profile list sections, in display order: (profile key, heading).
 LIST_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -35,91 +46,67 @@ LIST_SECTIONS: tuple[tuple[str, str], ...] = (
 #: Keys naming an item, the first one present is the item's main label.
 MAIN_LABEL_KEYS = ("name", "label", "substance", "vaccine", "title", "description")
 
-#: French captions for the detail fields most often found in profile items; other keys are shown as they are.
+#: French captions of every field a profile entry or the advance directives can hold (a test keeps this complete
+#: with the request models), and of a few more found in older entries. Other keys are never shown raw: see _caption.
 FIELD_CAPTIONS = {
+    # profile entries (chalicelib.models.care.ProfileEntry)
+    "name": "nom",
     "since": "depuis",
+    "until": "jusqu'au",
+    "note": "note",
+    "severity": "sévérité",
+    "reaction": "réaction",
+    "dose": "dose",
+    "relative": "lien de parenté",
+    # advance directives (chalicelib.models.care.AdvanceDirectives)
+    "written": "directives rédigées",
+    "summary": "résumé",
+    "trusted_person": "personne de confiance",
+    "location": "lieu de conservation",
+    # older or free-form entries
     "date": "date",
     "start": "début",
     "end": "fin",
-    "until": "jusqu'au",
-    "note": "note",
     "notes": "notes",
-    "severity": "sévérité",
-    "dose": "dose",
     "dosage": "posologie",
     "frequency": "fréquence",
-    "reaction": "réaction",
     "relation": "lien de parenté",
-    "relative": "lien de parenté",
     "reason": "motif",
     "establishment": "établissement",
     "place": "lieu",
-    "location": "lieu",
     "prescriber": "prescripteur",
     "status": "statut",
     "lot": "lot",
     "code": "code",
     "value": "valeur",
     "unit": "unité",
-    "trusted_person": "personne de confiance",
-    "exists": "rédigées",
+    "exists": "directives rédigées",
     "consent": "consentement",
     "opposition": "opposition",
     "comment": "commentaire",
 }
 
+#: Enum values shown in French, by field.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "severity": {"mild": "légère", "moderate": "modérée", "severe": "sévère", "unknown": "inconnue"},
+}
+
+#: The advance directives, field by field, in this order.
+DIRECTIVES_ORDER = ("written", "summary", "trusted_person", "location")
+
 SEX_LABELS = {"M": "Homme", "F": "Femme"}
 
-# Characters outside cp1252 that have a sensible replacement; the rest goes through NFKD, then "?".
-_REPLACEMENTS = {
-    "\u2010": "-",  # hyphen
-    "\u2011": "-",  # non-breaking hyphen
-    "\u2012": "-",  # figure dash
-    "\u2015": "—",  # horizontal bar
-    "\u2212": "-",  # minus sign
-    "\u2032": "'",  # prime
-    "\u2033": '"',  # double prime
-    "\u2039": "<",
-    "\u203a": ">",
-    "\u2264": "<=",
-    "\u2265": ">=",
-    "\u2260": "!=",
-    "\u2248": "~",
-    "\u2192": "->",
-    "\u2190": "<-",
-    "\u2022": "•",
-    "\u2027": "·",
-    "\u2219": "·",
-    "\u00ad": "",  # soft hyphen: invisible in the source, a stray dash in the PDF
-    "\ufeff": "",  # BOM / zero-width no-break space
-    "\u200b": "",  # zero-width space
-    "\u200c": "",
-    "\u200d": "",
-    "\u2060": "",
-    "\t": " ",
-}
-_SPACES = {
-    "\u2000",
-    "\u2001",
-    "\u2002",
-    "\u2003",
-    "\u2004",
-    "\u2005",
-    "\u2006",
-    "\u2007",
-    "\u2008",
-    "\u2009",
-    "\u200a",
-    "\u202f",
-    "\u205f",
-    "\u3000",
-}
+# Invisible or spacing characters: dropped or made plain spaces before anything else.
+_DROPPED = {"\u00ad", "\ufeff", "\u200b", "\u200c", "\u200d", "\u2060"}
+_SPACES = {"\t", "\u00a0", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006", "\u2007",
+           "\u2008", "\u2009", "\u200a", "\u202f", "\u205f", "\u3000"}
 
 
 @dataclass(frozen=True)
 class PatientSummary:
     """Everything the summary shows. ``generated_at`` is UTC; ``profile`` follows ``GET /patients/{ins}/profile``,
-    ``vaccinations`` the vaccination records and ``measurements`` the latest measurement per LOINC code."""
+    ``vaccinations`` the vaccination records and ``measurements`` the latest measurement per LOINC code.
+    ``professional_copy``: the copy a professional downloads (another title; measurements are not shared)."""
 
     ins: str
     given_name: str
@@ -130,42 +117,61 @@ class PatientSummary:
     profile: dict = field(default_factory=dict)
     vaccinations: list[dict] = field(default_factory=list)
     measurements: list[dict] = field(default_factory=list)
+    professional_copy: bool = False
 
 
-# --------------------------------------------------------------------------------------------------- text helpers
+# --------------------------------------------------------------------------------------------------- the font
 
 
-def _encodable(char: str) -> bool:
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
+@dataclass(frozen=True)
+class _Font:
+    family: str
+    files: dict[str, Any]  # style ("", "B", "I", "BI") → path
+    glyphs: frozenset[int]  # the code points the font can draw
 
 
-def pdf_safe_text(value: Any) -> str:
-    """``value`` as text that the standard PDF fonts can show (cp1252): approximations or ``?`` for the rest.
+@functools.cache
+def _fonts() -> _Font:
+    """Fira Sans from its package (loaded once, on the first PDF)."""
+    from fontpkg_fira_sans import ROOT
+    from fontTools.ttLib import TTFont
 
-    Newlines are kept (``multi_cell`` honours them); carriage returns and other control characters are dropped.
-    """
+    files = {"": ROOT / "files" / "FiraSans-Regular.ttf", "B": ROOT / "files" / "FiraSans-Bold.ttf",
+             "I": ROOT / "files" / "FiraSans-Italic.ttf"}
+    glyphs: set[int] = set()
+    for path in files.values():
+        with TTFont(path, lazy=True) as font:
+            cmap = set(font.getBestCmap())
+        glyphs = cmap if not glyphs else glyphs & cmap
+    return _Font("FiraSans", files, frozenset(glyphs))
+
+
+def printable_text(value: Any, glyphs: frozenset[int] | None = None) -> str:
+    """``value`` as text the embedded font can draw: a character it has no glyph for becomes its unaccented form
+    when that exists (``ǆ`` → ``dž``), else ``?``. Newlines are kept (``multi_cell`` honours them); carriage returns
+    and other control characters are dropped."""
+    glyphs = _fonts().glyphs if glyphs is None else glyphs
     text = unicodedata.normalize("NFC", "" if value is None else str(value))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     for char in text:
         if char == "\n":
             out.append(char)
-        elif char in _REPLACEMENTS:
-            out.append(_REPLACEMENTS[char])
+        elif char in _DROPPED:
+            continue
         elif char in _SPACES:
             out.append(" ")
         elif unicodedata.category(char) in ("Cc", "Cf"):
             continue
-        elif _encodable(char):
+        elif ord(char) in glyphs:
             out.append(char)
         else:
             decomposed = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-            out.append(decomposed if decomposed and all(map(_encodable, decomposed)) else "?")
+            out.append(decomposed if decomposed and all(ord(c) in glyphs for c in decomposed) else "?")
     return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------------- text helpers
 
 
 def format_ins(ins: str) -> str:
@@ -181,10 +187,23 @@ def format_ins(ins: str) -> str:
     return " ".join(parts)
 
 
+@functools.cache
+def _paris() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(PARIS)
+
+
+def in_paris(value: dt.datetime) -> dt.datetime:
+    """A time as read on a clock in France (a naive time is UTC)."""
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+    return value.astimezone(_paris())
+
+
 def _format_date(value: Any) -> str:
     """An ISO date (or the date of an ISO date-time) as ``JJ/MM/AAAA``; anything else unchanged."""
     if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y")
+        return in_paris(value).strftime("%d/%m/%Y")
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, str) and len(value) >= 10:
@@ -196,17 +215,14 @@ def _format_date(value: Any) -> str:
 
 
 def _format_datetime(value: Any) -> str:
-    """An ISO date-time as ``JJ/MM/AAAA HH:MM UTC``; a bare date as ``JJ/MM/AAAA``; anything else unchanged."""
+    """An ISO date-time as ``JJ/MM/AAAA HH:MM``, Paris time; a bare date as ``JJ/MM/AAAA``; else unchanged."""
     if isinstance(value, str) and len(value) > 10:
         try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-        parsed = parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
-        return parsed.strftime("%d/%m/%Y %H:%M UTC")
     if isinstance(value, dt.datetime):
-        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-        return value.strftime("%d/%m/%Y %H:%M UTC")
+        return in_paris(value).strftime("%d/%m/%Y %H:%M")
     return _format_date(value)
 
 
@@ -223,10 +239,13 @@ def _format_number(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _format_value(value: Any) -> str:
-    """A profile field value as text: booleans in French, ISO dates as ``JJ/MM/AAAA``, lists joined."""
+def _format_value(value: Any, key: str | None = None) -> str:
+    """A profile field value as text: enum values and booleans in French, ISO dates as ``JJ/MM/AAAA``, lists
+    joined."""
     if value is None:
         return ""
+    if key in VALUE_LABELS and isinstance(value, str):
+        return VALUE_LABELS[key].get(value, value)
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, int | float):
@@ -236,14 +255,16 @@ def _format_value(value: Any) -> str:
             return _format_date(value)
         return value
     if isinstance(value, Mapping):
-        return ", ".join(f"{_caption(k)} : {_format_value(v)}" for k, v in value.items() if not _is_blank(v))
+        return ", ".join(f"{_caption(k)} : {_format_value(v, str(k))}" for k, v in value.items() if not _is_blank(v))
     if isinstance(value, Iterable):
         return ", ".join(_format_value(v) for v in value if not _is_blank(v))
     return str(value)
 
 
 def _caption(key: Any) -> str:
-    return FIELD_CAPTIONS.get(str(key), str(key).replace("_", " "))
+    """The French caption of a field; a key without one is shown as words, never as an identifier."""
+    text = str(key)
+    return FIELD_CAPTIONS.get(text, text.replace("_", " ").strip() or "information")
 
 
 def _is_blank(value: Any) -> bool:
@@ -260,18 +281,42 @@ def describe_item(item: Any) -> tuple[str, list[str]]:
     """A profile item as (main label, ["clé : valeur", ...]).
 
     A string is its own label. A dict's label is its first non-blank field among ``MAIN_LABEL_KEYS``; every other
-    non-blank field becomes a detail line, in the dict's order.
+    non-blank field becomes a detail line, in the dict's order, its value in French.
     """
     if not isinstance(item, Mapping):
         return _format_value(item), []
     label_key = next((key for key in MAIN_LABEL_KEYS if not _is_blank(item.get(key))), None)
     label = _format_value(item[label_key]) if label_key else ""
     details = [
-        f"{_caption(key)} : {_format_value(value)}"
+        f"{_caption(key)} : {_format_value(value, str(key))}"
         for key, value in item.items()
         if key != label_key and not _is_blank(value)
     ]
     return label, details
+
+
+def describe_directives(value: Any) -> list[str]:
+    """The advance directives as French lines: "Directives rédigées : oui", "Personne de confiance : ..."."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if not isinstance(value, Mapping):
+        return [] if _is_blank(value) else [_format_value(value)]
+    keys = [k for k in DIRECTIVES_ORDER if k in value] + [k for k in value if k not in DIRECTIVES_ORDER]
+    lines = []
+    for key in keys:
+        if _is_blank(value.get(key)):
+            continue
+        caption = _caption(key)
+        lines.append(f"{caption[:1].upper()}{caption[1:]} : {_format_value(value[key], key)}")
+    return lines
+
+
+def describe_organ_donation(value: Any) -> str:
+    if value is True:
+        return "Favorable au don d'organes et de tissus"
+    if value is False:
+        return "Opposition au don d'organes et de tissus exprimée"
+    return ""
 
 
 # --------------------------------------------------------------------------------------------------- rendering
@@ -281,15 +326,19 @@ _FOOTER_HEIGHT = 22  # room kept at the bottom of each page for the footer
 _ACCENT = (0, 84, 147)
 _LIGHT = (232, 240, 248)
 _GREY = (90, 90, 90)
-# Placeholder for the page count: it holds a control character, which pdf_safe_text never lets through, so no
+_HEADING_HEIGHT = 3 + 7 + 1.5  # space above, the band, space below
+_TABLE_LINE = 5
+_TABLE_PADDING = 1
+# Placeholder for the page count: it holds a control character, which printable_text never lets through, so no
 # patient-provided text can be mistaken for it (the default "{nb}" could).
 _NB_PAGES = "{\x01nb}"
 
 
-def _make_document(generated_at: dt.datetime) -> Any:
+def _make_document(generated_at: dt.datetime, title: str) -> Any:
     from fpdf import FPDF
 
-    stamp = generated_at.strftime("%d/%m/%Y à %H:%M UTC")
+    font = _fonts()
+    stamp = in_paris(generated_at).strftime("%d/%m/%Y à %H:%M")
 
     class SummaryPDF(FPDF):
         def footer(self) -> None:
@@ -298,43 +347,49 @@ def _make_document(generated_at: dt.datetime) -> Any:
             self.set_line_width(0.3)
             self.line(_MARGIN, self.get_y(), self.w - _MARGIN, self.get_y())
             self.ln(1.5)
-            self.set_font("helvetica", "I", 7.5)
+            self.set_font(font.family, "I", 7.5)
             self.set_text_color(*_GREY)
-            self.cell(0, 4, pdf_safe_text(CONFIDENTIAL), align="C", new_x="LMARGIN", new_y="NEXT")
-            self.set_font("helvetica", "", 8)
-            self.cell(
-                0,
-                4,
-                pdf_safe_text(f"Document généré le {stamp} — page {self.page_no()}/") + _NB_PAGES,
-                align="C",
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
+            self.cell(0, 4, CONFIDENTIAL, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.set_font(font.family, "", 8)
+            self.cell(0, 4, f"Document généré le {stamp} (heure de Paris) — page {self.page_no()}/" + _NB_PAGES,
+                      align="C", new_x="LMARGIN", new_y="NEXT")
             self.set_text_color(0, 0, 0)
 
     pdf = SummaryPDF(orientation="P", unit="mm", format="A4")
-    pdf.core_fonts_encoding = "cp1252"  # standard fonts are written with WinAnsiEncoding
+    for style, path in font.files.items():
+        pdf.add_font(font.family, style, path)
     pdf.alias_nb_pages(_NB_PAGES)
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_FOOTER_HEIGHT)
     pdf.set_creation_date(generated_at)
-    pdf.set_title(TITLE)
+    pdf.set_title(title)
     pdf.set_subject("Synthèse du profil médical, des vaccinations et des dernières mesures")
     pdf.set_creator("ens — Mon Espace Santé")
     pdf.set_lang("fr-FR")
     return pdf
 
 
-def _heading(pdf: Any, text: str) -> None:
-    # Keep a heading with at least its first lines: break now rather than leave it alone at the bottom of a page.
-    if pdf.will_page_break(24):
+def _text_height(pdf: Any, text: str, size: float, width: float, style: str = "") -> float:
+    """How tall ``text`` is once wrapped in ``width`` (nothing is drawn)."""
+    pdf.set_font(_fonts().family, style, size)
+    lines = pdf.multi_cell(width, size * 0.5, printable_text(text), dry_run=True, output="LINES")
+    return len(lines) * size * 0.5
+
+
+def _keep_with_heading(pdf: Any, first_block: float) -> None:
+    """Start a new page now rather than leave a heading at the bottom of a page without its first lines."""
+    if pdf.will_page_break(_HEADING_HEIGHT + first_block):
         pdf.add_page()
+
+
+def _heading(pdf: Any, text: str, first_block: float) -> None:
+    _keep_with_heading(pdf, first_block)
     pdf.ln(3)
-    pdf.start_section(pdf_safe_text(text))
-    pdf.set_font("helvetica", "B", 12)
+    pdf.start_section(printable_text(text))
+    pdf.set_font(_fonts().family, "B", 12)
     pdf.set_fill_color(*_LIGHT)
     pdf.set_text_color(*_ACCENT)
-    pdf.cell(0, 7, pdf_safe_text(text), fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, printable_text(text), fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(1.5)
 
@@ -348,76 +403,100 @@ def _paragraph(
     indent: float = 0,
     color: tuple[int, int, int] = (0, 0, 0),
 ) -> None:
-    pdf.set_font("helvetica", style, size)
+    pdf.set_font(_fonts().family, style, size)
     pdf.set_text_color(*color)
     pdf.set_x(pdf.l_margin + indent)
-    pdf.multi_cell(pdf.epw - indent, size * 0.5, pdf_safe_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(pdf.epw - indent, size * 0.5, printable_text(text), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
 
 
-def _empty(pdf: Any) -> None:
-    _paragraph(pdf, EMPTY, style="I", color=_GREY)
+def _note(pdf: Any, text: str) -> None:
+    _paragraph(pdf, text, style="I", color=_GREY)
 
 
-def _items(pdf: Any, items: Any) -> None:
+def _note_height(pdf: Any, text: str) -> float:
+    return _text_height(pdf, text, 10, pdf.epw, "I")
+
+
+def _item_lines(items: Any) -> list[tuple[str, list[str]]]:
     if isinstance(items, str | Mapping):
         items = [items]
-    rendered = 0
+    described = []
     for item in items or ():
         if _is_blank(item):
             continue
         label, details = describe_item(item)
-        _paragraph(pdf, f"•  {label or (details.pop(0) if details else '')}", indent=2)
+        if not label and details:
+            label = details.pop(0)
+        described.append((label, details))
+    return described
+
+
+def _list_section(pdf: Any, heading: str, items: Any) -> None:
+    described = _item_lines(items)
+    if not described:
+        _heading(pdf, heading, _note_height(pdf, EMPTY))
+        _note(pdf, EMPTY)
+        return
+    label, details = described[0]
+    first = _text_height(pdf, f"•  {label}", 10, pdf.epw - 2)
+    if details:
+        first += _text_height(pdf, "  ·  ".join(details), 8.5, pdf.epw - 6)
+    _heading(pdf, heading, first)
+    for label, details in described:
+        _paragraph(pdf, f"•  {label}", indent=2)
         if details:
             _paragraph(pdf, "  ·  ".join(details), size=8.5, indent=6, color=_GREY)
         pdf.ln(0.8)
-        rendered += 1
-    if not rendered:
-        _empty(pdf)
 
 
-def _single(pdf: Any, value: Any) -> None:
-    """A single-valued section: text, a yes/no, or a dict shown field by field."""
-    if _is_blank(value):
-        _empty(pdf)
-    elif isinstance(value, bool):
-        _paragraph(pdf, "Oui" if value else "Non")
-    elif isinstance(value, Mapping):
-        label, details = describe_item(value)
-        if label:
-            _paragraph(pdf, label)
-        for line in details:
-            _paragraph(pdf, line, size=9, indent=2)
-    else:
-        _paragraph(pdf, _format_value(value))
-
-
-def _table(pdf: Any, headings: tuple[str, ...], widths: tuple[int, ...], rows: list[tuple[str, ...]]) -> None:
-    if not rows:
-        _empty(pdf)
+def _lines_section(pdf: Any, heading: str, lines: list[str]) -> None:
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        _heading(pdf, heading, _note_height(pdf, EMPTY))
+        _note(pdf, EMPTY)
         return
-    pdf.set_font("helvetica", "", 9)
+    _heading(pdf, heading, _text_height(pdf, lines[0], 10, pdf.epw))
+    for line in lines:
+        _paragraph(pdf, line)
+
+
+def _row_height(pdf: Any, row: tuple[str, ...], widths: tuple[int, ...], style: str = "") -> float:
+    tallest = max(_text_height(pdf, text, 9, width - 2 * _TABLE_PADDING, style) for text, width in zip(row, widths,
+                                                                                                        strict=True))
+    return max(tallest, _TABLE_LINE) + 2 * _TABLE_PADDING
+
+
+def _table_section(pdf: Any, heading: str, headings: tuple[str, ...], widths: tuple[int, ...],
+                   rows: list[tuple[str, ...]], empty: str = EMPTY) -> None:
+    if not rows:
+        _heading(pdf, heading, _note_height(pdf, empty))
+        _note(pdf, empty)
+        return
+    _heading(pdf, heading, _row_height(pdf, headings, widths, "B") + _row_height(pdf, rows[0], widths))
+    family = _fonts().family
+    pdf.set_font(family, "", 9)
     pdf.set_draw_color(180, 180, 180)
     pdf.set_line_width(0.2)
     from fpdf.fonts import FontFace
 
-    heading_style = FontFace(emphasis="BOLD", color=_ACCENT, fill_color=_LIGHT)
-    with pdf.table(
-        col_widths=widths, headings_style=heading_style, text_align="LEFT", line_height=5, repeat_headings=1, padding=1
-    ) as table:
+    heading_style = FontFace(family=family, emphasis="BOLD", color=_ACCENT, fill_color=_LIGHT)
+    with pdf.table(col_widths=widths, headings_style=heading_style, text_align="LEFT", line_height=_TABLE_LINE,
+                   repeat_headings=1, padding=_TABLE_PADDING) as table:
         head = table.row()
         for text in headings:
-            head.cell(pdf_safe_text(text))
+            head.cell(printable_text(text))
         for row in rows:
             line = table.row()
             for text in row:
-                line.cell(pdf_safe_text(text))
+                line.cell(printable_text(text))
 
 
-def _identity(pdf: Any, summary: PatientSummary) -> None:
-    pdf.set_font("helvetica", "B", 18)
+def _identity(pdf: Any, summary: PatientSummary, title: str) -> None:
+    family = _fonts().family
+    pdf.set_font(family, "B", 18)
     pdf.set_text_color(*_ACCENT)
-    pdf.multi_cell(0, 9, pdf_safe_text(TITLE), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, printable_text(title), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
     name = f"{summary.given_name} {summary.family_name.upper()}".strip()
@@ -438,31 +517,29 @@ def _identity(pdf: Any, summary: PatientSummary) -> None:
 
 
 def render_summary(summary: PatientSummary, compress: bool = True) -> bytes:
-    """The summary as PDF bytes. ``compress=False`` leaves the page streams readable (for tests and debugging)."""
+    """The summary as PDF bytes. ``compress=False`` leaves the page streams uncompressed (for debugging)."""
     generated_at = summary.generated_at
     generated_at = generated_at.replace(tzinfo=dt.UTC) if generated_at.tzinfo is None else generated_at
     generated_at = generated_at.astimezone(dt.UTC)
+    title = TITLE_PROFESSIONAL if summary.professional_copy else TITLE
 
-    pdf = _make_document(generated_at)
+    pdf = _make_document(generated_at, title)
     pdf.set_compression(compress)
     pdf.add_page()
-    _identity(pdf, summary)
+    _identity(pdf, summary, title)
 
     profile = summary.profile or {}
     for key, heading in LIST_SECTIONS:
-        _heading(pdf, heading)
-        _items(pdf, profile.get(key))
+        _list_section(pdf, heading, profile.get(key))
 
-    _heading(pdf, "Groupe sanguin")
-    _single(pdf, profile.get("blood_group"))
-    _heading(pdf, "Directives anticipées")
-    _single(pdf, profile.get("advance_directives"))
-    _heading(pdf, "Don d'organes")
-    _single(pdf, profile.get("organ_donation"))
+    blood_group = profile.get("blood_group")
+    _lines_section(pdf, "Groupe sanguin", [] if _is_blank(blood_group) else [_format_value(blood_group)])
+    _lines_section(pdf, "Directives anticipées", describe_directives(profile.get("advance_directives")))
+    _lines_section(pdf, "Don d'organes", [describe_organ_donation(profile.get("organ_donation"))])
 
-    _heading(pdf, "Vaccinations")
-    _table(
+    _table_section(
         pdf,
+        "Vaccinations",
         ("Vaccin", "Date", "Dose", "Lot"),
         (80, 30, 30, 40),
         [
@@ -476,12 +553,12 @@ def render_summary(summary: PatientSummary, compress: bool = True) -> bytes:
         ],
     )
 
-    _heading(pdf, "Dernières mesures")
-    _table(
+    _table_section(
         pdf,
-        ("Mesure", "Code LOINC", "Valeur", "Unité", "Date"),
+        "Dernières mesures",
+        ("Mesure", "Code LOINC", "Valeur", "Unité", "Date (heure de Paris)"),
         (58, 26, 24, 24, 48),
-        [
+        [] if summary.professional_copy else [
             (
                 _format_value(m.get("label") or m.get("code")),
                 _format_value(m.get("code")),
@@ -491,6 +568,7 @@ def render_summary(summary: PatientSummary, compress: bool = True) -> bytes:
             )
             for m in summary.measurements or ()
         ],
+        empty=MEASUREMENTS_NOT_SHARED if summary.professional_copy else EMPTY,
     )
 
     return bytes(pdf.output())

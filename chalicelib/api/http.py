@@ -21,7 +21,8 @@ from typing import Any, Literal
 JSON = "application/json"
 # Chalice answers 415 with a body of its own to types outside this list; accept the usual ones and let
 # the body parser say what is wrong in our format.
-ACCEPTED_CONTENT_TYPES = [JSON, "application/x-www-form-urlencoded", "text/plain", "application/octet-stream",
+ACCEPTED_CONTENT_TYPES = [JSON, "application/merge-patch+json", "application/fhir+json",
+                          "application/x-www-form-urlencoded", "text/plain", "application/octet-stream",
                           "multipart/form-data", "application/xml", "text/xml"]
 
 ERROR_STATUS = {
@@ -33,6 +34,7 @@ ERROR_STATUS = {
     "Conflict": 409,
     "Gone": 410,
     "PayloadTooLarge": 413,
+    "UnsupportedMediaType": 415,
     "TooManyAttempts": 429,
     "Unavailable": 503,
 }
@@ -115,8 +117,12 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
                     headers={**base, **(headers or {})})
 
 
-def error_body(code: str, message: str) -> dict[str, str]:
-    return {"code": code, "message": message}
+def error_body(code: str, message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The one error shape: ``{"code", "message"}``, plus ``errors`` (one entry per field at fault) for a 422."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
 
 
 def render_error(error: Exception) -> Any:
@@ -132,38 +138,68 @@ def render_error(error: Exception) -> Any:
         headers["Retry-After"] = str(retry_after)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="ens"'
-    return _json_response(status, error_body(error.code, error.message), headers)  # type: ignore[attr-defined]
+    details = getattr(error, "details", None) or {}
+    errors = details.get("errors")
+    if errors is None and status == 422 and isinstance(details.get("field"), str):
+        errors = [{"field": details["field"], "code": error.code, "message": error.message}]  # type: ignore[attr-defined]
+    return _json_response(status, error_body(error.code, error.message, errors), headers)  # type: ignore[attr-defined]
 
 
-def parse_json(raw: bytes | None) -> Any:
+SEND_JSON = "send a JSON object with the header 'Content-Type: application/json'"
+
+
+def _is_json_type(content_type: str | None) -> bool:
+    """application/json, or any +json type (application/merge-patch+json...), with or without parameters."""
+    if not content_type:
+        return True  # no header: the body is read as JSON
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
+
+
+def parse_json(raw: bytes | None, content_type: str | None = None) -> Any:
     from chalicelib.errors import MalformedRequest
 
     if not raw:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedRequest("The request body is not valid JSON.", code="invalid_json") from error
+    except UnicodeDecodeError as error:
+        raise MalformedRequest(f"The request body is not JSON (it is not even UTF-8 text): {SEND_JSON}.",
+                               code="invalid_json") from error
+    except ValueError as error:
+        where = f" (line {error.lineno}, column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
+        sent = "" if _is_json_type(content_type) else f", and it was sent as '{content_type}'"
+        raise MalformedRequest(f"The request body is not valid JSON{where}{sent}: {SEND_JSON}.",
+                               code="invalid_json") from error
 
 
 def parse_body(request: Any, model_ref: str) -> Any:
     from pydantic import ValidationError
 
-    from chalicelib.errors import InvalidInput, MalformedRequest
+    from chalicelib.errors import MalformedRequest, UnsupportedMediaType
 
-    data = parse_json(request.raw_body)
+    content_type = request.headers.get("content-type")
+    data = parse_json(request.raw_body, content_type)
+    if data is not None and not _is_json_type(content_type):
+        raise UnsupportedMediaType(f"The request body was sent as '{content_type}': {SEND_JSON}.",
+                                   code="unsupported_media_type")
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise MalformedRequest("The request body must be a JSON object.", code="invalid_body")
-    from chalicelib.models.problems import validation_message
+        raise MalformedRequest(f"The request body must be a JSON object ({{...}}), not {_json_kind(data)}.",
+                               code="invalid_body")
+    from chalicelib.models.problems import invalid_input
 
     model = resolve(model_ref)
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        code, message = validation_message(error)
-        raise InvalidInput(message, code=code) from error
+        raise invalid_input(error, model) from error
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "a list", str: "text", bool: "true or false", int: "a number", float: "a number"}.get(
+        type(value), "another kind of value")
 
 
 def authenticate(request: Any, required: bool = True) -> Any:
@@ -317,15 +353,51 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Error")).lower() or "error"
 
 
+def _chalice_sentence(code: str, message: str, event: Any, headers: dict[str, str]) -> tuple[str, str]:
+    """Chalice's own error texts, said in the voice of the app's."""
+    import re
+
+    method = str(getattr(event, "method", "") or "").upper()
+    if code == "MethodNotAllowedError":
+        allowed = headers.get("Allow") or headers.get("allow") or ""
+        methods = _or_words(m.strip() for m in allowed.split(",") if m.strip())
+        tail = f": it accepts {methods}" if methods else ""
+        return "method_not_allowed", (f"This address does not accept the method {method or 'used'}{tail}. "
+                                      f"Every route is listed in GET /openapi.json.")
+    if code == "UnsupportedMediaType":
+        sent = message.removeprefix("Unsupported media type:").strip()
+        return "unsupported_media_type", (f"The request body was sent as '{sent}': {SEND_JSON}." if sent else
+                                          f"The request body is not in a format this service reads: {SEND_JSON}.")
+    if code == "BadRequest" and "Accept header" in message:
+        found = re.search(r"Content-Type of ([\w.+-]+/[\w.+-]+)", message)
+        media = found.group(1).rstrip(".") if found else "a file"
+        return "accept_header_needed", (f"This answer is a file of type {media}: ask for it with the header "
+                                        f"'Accept: {media}' (or 'Accept: */*').")
+    if code == "BadRequest" and "Parsing JSON" in message:
+        return "invalid_json", f"The request body is not valid JSON: {SEND_JSON}."
+    return _snake(code), message
+
+
+def _or_words(words: Any) -> str:
+    """["GET"] → "GET"; ["GET", "PUT", "POST"] → "GET, PUT or POST"."""
+    items = list(words)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def uniform_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """HTTP middleware: the errors Chalice answers itself (405 method not allowed, 415 media type, 400 Accept
-    header) get the same ``{"code", "message"}`` shape as every other error."""
+    header) get the same ``{"code", "message"}`` shape, and the same voice, as every other error."""
     response = get_response(event)
     body = getattr(response, "body", None)
     if getattr(response, "status_code", 200) >= 400 and isinstance(body, dict) and "Code" in body:
-        response.body = json.dumps(error_body(_snake(str(body["Code"])), str(body.get("Message", ""))))
+        code, message = _chalice_sentence(str(body["Code"]), str(body.get("Message", "")), event,
+                                          dict(response.headers or {}))
+        response.body = json.dumps(error_body(code, message), ensure_ascii=False)
         response.headers["Content-Type"] = "application/json; charset=utf-8"
     return response
 
 
-NO_ROUTE = error_body("not_found", "No route matches this method and path (see GET /openapi.json).")
+NO_ROUTE = error_body("not_found", "There is nothing at this address: check the method and the path. Every route is "
+                                   "listed in GET /openapi.json (and, on the local stack, readable at /docs).")

@@ -11,7 +11,8 @@ STATUS_TEXT = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
     401: "Missing, expired, malformed or badly signed token, or wrong credentials",
     403: "Not allowed for this caller", 404: "Absent, or not visible to this caller", 409: "Conflicts with the state",
-    410: "Expired or closed", 413: "Too large", 422: "A field's value is not valid", 429: "Too many attempts",
+    410: "Expired or closed", 413: "Too large", 415: "The body is not sent as application/json",
+    422: "A value is not valid (each field at fault is named in errors)", 429: "Too many attempts",
     503: "Temporarily unavailable",
 }
 
@@ -87,6 +88,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     errors = set(spec.errors)
     if spec.auth == "required":
         errors |= {401}
+    if spec.body:
+        errors |= {400, 415, 422}
     for status in sorted(errors):
         responses[str(status)] = {"description": STATUS_TEXT.get(status, "Error"),
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

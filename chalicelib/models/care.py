@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -15,12 +15,20 @@ from chalicelib.models.common import Out, Strict, UtcDateTime
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 
 
+def _kind(value: Any) -> str:
+    from chalicelib.models.problems import kind_of_value
+
+    return kind_of_value(value)
+
+
 def _entry_from_text(value: Any) -> Any:
     """A profile entry may be given as plain text: "pénicilline" is {"name": "pénicilline"}."""
     return {"name": value} if isinstance(value, str) else value
 
 
 class ProfileEntry(Strict):
+    noun: ClassVar[str] = "a profile entry"
+
     name: str = Field(min_length=1, max_length=200, description="Allergen, condition, medicine, stay...")
     since: dt.date | None = None
     until: dt.date | None = None
@@ -33,8 +41,8 @@ class ProfileEntry(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> ProfileEntry:
         if self.since and self.until and self.until < self.since:
-            raise PydanticCustomError("until_before_since", "until must not be before since",
-                                      {"code": "invalid_period"})
+            raise PydanticCustomError("until_before_since", "must not be before 'since'",
+                                      {"code": "invalid_period", "field": "until"})
         return self
 
 
@@ -43,6 +51,8 @@ Entries = Annotated[list[Entry], Field(max_length=200)]
 
 
 class AdvanceDirectives(Strict):
+    noun: ClassVar[str] = "the advance directives"
+
     written: bool | None = Field(None, description="Whether the person has written advance directives.")
     summary: str | None = Field(None, max_length=5000)
     trusted_person: str | None = Field(None, max_length=200, description="Personne de confiance.")
@@ -54,6 +64,8 @@ def _directives_from_text(value: Any) -> Any:
 
 
 class Profile(Strict):
+    noun: ClassVar[str] = "the medical profile"
+
     allergies: Entries = Field(default_factory=list)
     conditions: Entries = Field(default_factory=list)
     treatments: Entries = Field(default_factory=list)
@@ -78,6 +90,8 @@ class ProfileView(Out):
 
 
 class VaccinationCreate(Strict):
+    noun: ClassVar[str] = "a vaccination"
+
     vaccine: str = Field(min_length=1, max_length=200)
     date: dt.date
     dose: str | None = Field(None, max_length=50, description="e.g. '1', 'rappel'.")
@@ -87,7 +101,7 @@ class VaccinationCreate(Strict):
     @classmethod
     def _past(cls, value: dt.date) -> dt.date:
         if value > dt.date.today() + dt.timedelta(days=1):
-            raise PydanticCustomError("future_date", "a vaccination cannot be dated in the future",
+            raise PydanticCustomError("future_date", "cannot be in the future for a vaccination already given",
                                       {"code": "invalid_date"})
         return value
 
@@ -114,6 +128,8 @@ class VaccinationPage(Out):
 
 
 class MeasurementCreate(Strict):
+    noun: ClassVar[str] = "a measurement"
+
     code: str = Field(min_length=3, max_length=20, description="LOINC: 29463-7 weight (kg), 8302-2 height (cm), "
                                                                "8480-6 systolic, 8462-4 diastolic (mm[Hg]), 2339-0 "
                                                                "glucose (mg/dL), 39156-5 BMI (kg/m2)...")
@@ -125,14 +141,16 @@ class MeasurementCreate(Strict):
     @classmethod
     def _number(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise PydanticCustomError("not_a_number", "value must be a number", {"code": "invalid_value"})
+            raise PydanticCustomError("not_a_number", "must be a number, not {got}",
+                                      {"code": "invalid_value", "got": _kind(value)})
         return value
 
     @field_validator("effective_at")
     @classmethod
     def _not_future(cls, value: dt.datetime) -> dt.datetime:
         if value > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
-            raise PydanticCustomError("future_time", "a measurement cannot be taken in the future",
+            raise PydanticCustomError("future_time", "cannot be in the future: a measurement is taken before it is "
+                                                     "recorded",
                                       {"code": "invalid_effective_at"})
         return value
 
@@ -154,6 +172,8 @@ class MeasurementPage(Out):
 
 
 class AppointmentCreate(Strict):
+    noun: ClassVar[str] = "an appointment"
+
     title: str = Field(min_length=1, max_length=200)
     start: UtcDateTime
     end: UtcDateTime | None = None
@@ -164,7 +184,8 @@ class AppointmentCreate(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> AppointmentCreate:
         if self.end is not None and self.end <= self.start:
-            raise PydanticCustomError("end_before_start", "end must be after start", {"code": "invalid_period"})
+            raise PydanticCustomError("end_before_start", "must be after 'start'",
+                                      {"code": "invalid_period", "field": "end"})
         return self
 
 
@@ -202,6 +223,8 @@ class ReminderList(Out):
 
 
 class ReimbursementLine(Strict):
+    noun: ClassVar[str] = "a reimbursement line"
+
     ins: str = Field(min_length=15, max_length=17)
     date: dt.date
     act: str = Field(min_length=1, max_length=200, description="The act (label or CCAM/NGAP code).")
@@ -212,14 +235,17 @@ class ReimbursementLine(Strict):
     @model_validator(mode="after")
     def _coherent(self) -> ReimbursementLine:
         if self.amount_reimbursed > self.amount_paid:
-            raise PydanticCustomError("over_reimbursed", "amount_reimbursed cannot exceed amount_paid",
-                                      {"code": "invalid_amount"})
+            raise PydanticCustomError("over_reimbursed", "cannot be more than 'amount_paid'",
+                                      {"code": "invalid_amount", "field": "amount_reimbursed"})
         if self.date > dt.date.today():
-            raise PydanticCustomError("future_date", "date cannot be in the future", {"code": "invalid_date"})
+            raise PydanticCustomError("future_date", "cannot be in the future", {"code": "invalid_date",
+                                                                                  "field": "date"})
         return self
 
 
 class ReimbursementBatch(Strict):
+    noun: ClassVar[str] = "a batch of reimbursements"
+
     items: list[Any] = Field(min_length=1, max_length=1000, description="Reimbursement lines, validated one by one.")
 
 

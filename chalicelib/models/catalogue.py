@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -12,11 +12,15 @@ DataCategory = Literal["documents", "measurements", "agenda", "profile", "vaccin
 
 
 class DataAccess(Strict):
+    noun: ClassVar[str] = "a data access"
+
     category: DataCategory
     access: Literal["read", "write"]
 
 
 class AppCreate(Strict):
+    noun: ClassVar[str] = "a catalogue app"
+
     app_id: str | None = Field(None, min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
                                description="Stable id (lower-case letters, digits, dashes); default from the name.")
     name: str = Field(min_length=1, max_length=120)
@@ -34,6 +38,8 @@ class AppCreate(Strict):
 
 
 class AppChange(Strict):
+    noun: ClassVar[str] = "a change of a catalogue app"
+
     status: Literal["online", "suspended", "dereferenced"] | None = None
     data_access: list[DataAccess] | None = Field(None, max_length=10)
     name: str | None = Field(None, min_length=1, max_length=120)
@@ -55,6 +61,8 @@ class AppPage(Out):
 
 
 class ConsentRequest(Strict):
+    noun: ClassVar[str] = "a consent"
+
     grants: list[DataAccess] = Field(max_length=10)
 
 

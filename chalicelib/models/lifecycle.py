@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -16,6 +16,8 @@ MAX_BATCH = 1000
 
 
 class Beneficiary(Strict):
+    noun: ClassVar[str] = "an enrolment row"
+
     nir: Nir
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
@@ -32,7 +34,7 @@ class Beneficiary(Strict):
     @classmethod
     def _plausible_birth(cls, value: dt.date) -> dt.date:
         if value > dt.date.today() or value.year < 1890:
-            raise PydanticCustomError("invalid_birth_date", "a birth date in the past, after 1890",
+            raise PydanticCustomError("invalid_birth_date", "must be a date in the past, after 1890",
                                       {"code": "invalid_birth_date"})
         return value
 
@@ -40,7 +42,7 @@ class Beneficiary(Strict):
     @classmethod
     def _not_future(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None and value > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
-            raise PydanticCustomError("future_notice", "a notice cannot be dated in the future",
+            raise PydanticCustomError("future_notice", "cannot be in the future: the notice has not gone out yet",
                                       {"code": "invalid_notified_at"})
         return value
 
@@ -48,11 +50,11 @@ class Beneficiary(Strict):
     def _coherent(self) -> Beneficiary:
         problem = identity.nir_birth_problem(self.nir, self.birth_date)
         if problem:
-            raise PydanticCustomError("nir_birth_mismatch", "nir does not agree with birth_date: {problem}",
-                                      {"problem": problem, "code": "nir_birth_mismatch"})
+            raise PydanticCustomError("nir_birth_mismatch", "does not agree with 'birth_date': {problem}",
+                                      {"problem": problem, "code": "nir_birth_mismatch", "field": "nir"})
         if self.legal_representative_nir == self.nir:
-            raise PydanticCustomError("self_representative", "legal_representative_nir must be another person",
-                                      {"code": "invalid_legal_representative"})
+            raise PydanticCustomError("self_representative", "must be another person than 'nir'",
+                                      {"code": "invalid_legal_representative", "field": "legal_representative_nir"})
         return self
 
 
@@ -61,6 +63,8 @@ Row = Annotated[Beneficiary | Any, Field(union_mode="left_to_right")]
 
 
 class EnrolmentBatch(Strict):
+    noun: ClassVar[str] = "an enrolment batch"
+
     beneficiaries: list[Row] = Field(
         min_length=1, max_length=MAX_BATCH,
         description="Rows validated one by one: a bad row is reported and never sinks the batch.",
@@ -93,6 +97,8 @@ class EnrolmentResults(Out):
 
 
 class OptOutRequest(Strict):
+    noun: ClassVar[str] = "an opt-out request"
+
     nir: Nir
     code: str | None = Field(None, min_length=1, max_length=32, description="The provisional code (online).")
     channel: Literal["online", "phone"] | None = Field(
@@ -104,12 +110,16 @@ class StatusReply(Out):
 
 
 class ActivationRequest(Strict):
+    noun: ClassVar[str] = "an activation request"
+
     nir: Nir
     vitale_serial: VitaleSerial
     code: str = Field(min_length=1, max_length=32)
 
 
 class CodeRequest(Strict):
+    noun: ClassVar[str] = "a request for a new code"
+
     nir: Nir
     vitale_serial: VitaleSerial
 
@@ -132,4 +142,6 @@ class Me(Out):
 
 
 class ClosureRequest(Strict):
+    noun: ClassVar[str] = "a closure request"
+
     delete_requested: bool = Field(False, description="Erase the archive after 3 months instead of 10 years.")

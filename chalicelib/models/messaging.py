@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -13,6 +13,8 @@ MAX_ATTACHMENTS = 10
 
 class NewAttachment(Strict):
     """A new file from the sender's device: uploaded through a presigned PUT, checked like record documents."""
+
+    noun: ClassVar[str] = "a new attachment"
 
     title: str = Field(min_length=1, max_length=200)
     content_type: str = Field(min_length=3, max_length=100,
@@ -27,6 +29,8 @@ ATTACHMENTS_DESCRIPTION = ("At most 10. Each is either the id of a document of t
 
 
 class ConversationStart(Strict):
+    noun: ClassVar[str] = "a new conversation"
+
     patient_ins: Nir
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=10_000)
@@ -35,12 +39,16 @@ class ConversationStart(Strict):
 
 
 class MessageCreate(Strict):
+    noun: ClassVar[str] = "a message"
+
     body: str = Field(min_length=1, max_length=10_000)
     attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS,
                                           description=ATTACHMENTS_DESCRIPTION)
 
 
 class AttachmentFiling(Strict):
+    noun: ClassVar[str] = "the filing of an attachment"
+
     type_code: str = Field(min_length=3, max_length=20, description="A LOINC document type of GET /document-types.")
     title: str | None = Field(None, min_length=1, max_length=200,
                               description="The document's title (default: the attachment's).")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -10,6 +10,8 @@ from chalicelib.models.common import Id, Out, Rpps, Strict
 
 
 class DocumentCreate(Strict):
+    noun: ClassVar[str] = "a document"
+
     title: str = Field(min_length=1, max_length=200)
     type_code: str = Field(min_length=3, max_length=20, description="A LOINC document type of GET /document-types.")
     content_type: str = Field(min_length=3, max_length=100,
@@ -64,6 +66,8 @@ class DocumentPage(Out):
 
 
 class DocumentPatch(Strict):
+    noun: ClassVar[str] = "a change of a document"
+
     masked: bool | None = Field(None, description="Patient or legal representative: hide from professionals "
                                                   "(but the author and the attending doctor).")
     hidden_from_patient: bool | None = Field(None, description="The author: hide from the patient, or lift it.")
@@ -86,6 +90,8 @@ class DocumentTypes(Out):
 
 
 class RelationStatus(Strict):
+    noun: ClassVar[str] = "a professional's status"
+
     status: Literal["authorized", "blocked"]
 
 
@@ -104,6 +110,8 @@ class RelationPage(Out):
 
 
 class AttendingDoctor(Strict):
+    noun: ClassVar[str] = "the attending doctor"
+
     rpps: Rpps
 
 
@@ -113,6 +121,8 @@ class AttendingDoctorView(Out):
 
 
 class EmergencySettings(Strict):
+    noun: ClassVar[str] = "the emergency settings"
+
     samu: bool | None = Field(None, description="The SAMU regulating doctor may access in an emergency.")
     other_professionals: bool | None = Field(None, description="Other professionals may access in an emergency.")
     masked_documents: bool | None = Field(None, description="Masked documents are shown in an emergency.")
@@ -125,6 +135,8 @@ class EmergencySettingsView(Out):
 
 
 class EmergencyAccessRequest(Strict):
+    noun: ClassVar[str] = "an emergency access request"
+
     reason: str = Field(min_length=3, max_length=500, description="Why the record is needed now.")
     duration_hours: float | None = Field(None, gt=0, le=24, description="At most 24 (the default).")
 

@@ -123,7 +123,8 @@ class CareService:
             if own else []
         summary = PatientSummary(ins=ins, given_name=account.given_name, family_name=account.family_name,
                                  birth_date=account.birth_date, sex=sex_of(ins), generated_at=self.clock.now(),
-                                 profile=profile, vaccinations=vaccinations, measurements=measurements)
+                                 profile=profile, vaccinations=vaccinations, measurements=measurements,
+                                 professional_copy=grant.actor.role == "professional")
         grant.log("read_summary")
         return render_summary(summary)
 

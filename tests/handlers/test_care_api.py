@@ -112,31 +112,28 @@ def test_summary_pdf_is_a_real_pdf_with_what_the_reader_may_see(api, patient):
 
 
 def test_summary_pdf_content_for_the_patient_and_without_measurements_for_professionals(api, patient):
-    """The rendered text (uncompressed) holds the profile; the professional's copy has no measurements."""
+    """Read back with a PDF text extractor: the patient's copy holds the profile and the measurements; the
+    professional's copy has another title and says that measurements are not shared with professionals."""
+    import io
+
+    from pypdf import PdfReader
+
+    def text(body: bytes) -> str:
+        return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages).split())
+
     ins, token = patient
     api.put(f"/patients/{ins}/profile", token, PROFILE)
     api.post(f"/patients/{ins}/measurements", token, {"code": "29463-7", "value": 64.2, "unit": "kg",
                                                       "effective_at": "2026-11-20T08:00:00Z"})
-    import chalicelib.adapters.summary_pdf as pdf
-
-    captured = {}
-    original = pdf.render_summary
-
-    def capture(summary, compress=True):
-        captured["summary"] = summary
-        return original(summary, compress=False)
-
-    pdf.render_summary = capture
-    try:
-        own = api.get(f"/patients/{ins}/summary.pdf", token, headers={"Accept": "application/pdf"}).body
-        assert b"asthme" in own and b"64,2" in own
-        assert captured["summary"].measurements and captured["summary"].profile["blood_group"] == "O+"
-        _, pro = api.professional()
-        api.post(f"/patients/{ins}/care-relationship", pro)
-        api.get(f"/patients/{ins}/summary.pdf", pro, headers={"Accept": "application/pdf"})
-        assert captured["summary"].measurements == []
-    finally:
-        pdf.render_summary = original
+    own = text(api.get(f"/patients/{ins}/summary.pdf", token, headers={"Accept": "application/pdf"}).body)
+    assert "Synthèse de mon espace santé" in own and "asthme" in own and "64,2" in own
+    assert "20/11/2026 09:00" in own  # Paris time
+    _, pro = api.professional()
+    api.post(f"/patients/{ins}/care-relationship", pro)
+    copy = text(api.get(f"/patients/{ins}/summary.pdf", pro, headers={"Accept": "application/pdf"}).body)
+    assert "Synthèse de l'espace santé" in copy and "mon espace" not in copy and "asthme" in copy
+    assert "64,2" not in copy and "ne sont pas partagées avec les professionnels de santé" in copy
+    assert "Aucune information renseignée" not in copy.split("Dernières mesures")[1]
 
 
 def test_appointments_and_the_ics_file(api, patient):
@@ -163,7 +160,34 @@ def test_appointments_and_the_ics_file(api, patient):
     calendar = Calendar.from_ical(ics.body)
     summaries = [str(e.get("summary")) for e in calendar.walk("VEVENT")]
     assert "Dentiste" in summaries and "Consultation de suivi" in summaries
-    assert any(s.startswith("Rappel") for s in summaries)  # a woman of 52: screenings
+    # a woman of 52: her screenings fell due in June, at 52; the calendar shows only what is coming
+    assert not any(s.startswith("Rappel") for s in summaries)
+
+
+def test_the_ics_file_hands_no_identifier_to_calendar_software(api):
+    """#10.9: a synced calendar ends up in Google's or Microsoft's cloud: readable descriptions, never a NIR or an
+    RPPS; an alarm per appointment; Paris times; reminders still to come only (read with vobject)."""
+    import vobject
+
+    row, token = api.patient(born=dt.date(1961, 12, 10), sex=1)  # 65 in December: DTP, pneumococcus, shingles
+    ins = row["nir"]
+    rpps, pro = api.professional()
+    api.post(f"/patients/{ins}/appointments", token, {"title": "Dentiste", "start": "2026-12-03T09:00:00Z",
+                                                      "note": "carte Vitale"})
+    api.post(f"/patients/{ins}/appointments", pro, {"title": "Suivi", "start": "2026-12-01T14:00:00Z"})
+    body = api.get(f"/patients/{ins}/agenda.ics", token).body
+    assert ins.encode() not in body and rpps.encode() not in body and b"'role'" not in body
+    calendar = vobject.readOne(body.decode())
+    events = {e.summary.value: e for e in calendar.vevent_list}
+    assert events["Dentiste"].description.value == ("Note : carte Vitale\nAjouté à Mon espace santé par le patient "
+                                                    "(ou son représentant).")
+    assert events["Suivi"].description.value == ("Ajouté à Mon espace santé par un professionnel de santé "
+                                                 "(médecin).")
+    assert events["Dentiste"].dtstart.value.utcoffset() == dt.timedelta(hours=1)
+    assert all(e.valarm.trigger.value == dt.timedelta(days=-1) for e in (events["Dentiste"], events["Suivi"]))
+    reminders = [e for e in calendar.vevent_list if e.summary.value.startswith("Rappel")]
+    assert reminders and all(e.dtstart.value >= api.clock.now().date() for e in reminders)
+    assert all(e.description.value for e in reminders)
 
 
 def test_reminders_follow_the_french_calendar_for_age_and_sex(api):

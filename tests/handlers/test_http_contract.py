@@ -21,7 +21,7 @@ def test_malformed_bodies_are_400_and_bad_fields_422(api):
     assert reply.status == 422 and "vitale_serial" in reply.json["message"]
     reply = api.call("POST", "/activation", raw=json.dumps({"nir": make_nir()}).encode(),
                      headers={"Content-Type": "text/plain"})
-    assert reply.status == 422 and "vitale_serial" in reply.json["message"]
+    assert reply.status == 415 and "application/json" in reply.json["message"]
 
 
 def test_bad_paging_parameters_are_refused(api):

@@ -106,10 +106,34 @@ def test_info_token_job_and_outbox(stack):
     assert stack.http("GET", "/me", expired)[0] == 401
 
 
+def test_ens_job_writes_only_its_json_result_and_nothing_on_stderr(stack):
+    for name in ("opt-out-expiry", "reminders", "archive-purge"):
+        out = subprocess.run([str(BIN / "ens"), "job", name, "--now", "2099-01-01T00:00:00Z"], cwd="/",
+                             env=stack.env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        lines = out.stdout.splitlines()
+        assert len(lines) == 1 and json.loads(lines[0])["job"] == name
+
+
+def test_the_stack_serves_the_interactive_api_reference_at_docs(stack):
+    status, headers, body = stack.http("GET", "/docs")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in headers["Content-Security-Policy"]  # nothing from outside: works offline
+    import re
+
+    for source in re.findall(r'(?:src|href)="([^"]+)"', body.decode()):
+        assert source.startswith("/docs/"), source
+        status, _, asset = stack.http("GET", source)
+        assert status == 200 and asset, source
+    status, _, spec = stack.http("GET", "/openapi.json")
+    assert status == 200 and json.loads(spec)["openapi"].startswith("3.1")
+
+
 def test_an_unknown_path_is_404_and_never_echoes_the_token(stack):
     token = stack.ens("token", "--role", "agent")["token"]
     status, _, body = stack.http("GET", "/no/such/route", token)
     assert status == 404 and set(json.loads(body)) == {"code", "message"} and token.encode() not in body
+    assert json.loads(body)["message"].startswith("There is nothing at this address")
 
 
 def test_a_lab_drop_travels_s3_eventbridge_sqs_to_the_ingest_function(stack):
