@@ -74,6 +74,9 @@ def _problems(error: ValidationError, root: str) -> list[tuple[str, str]]:
             message = "is not an element of this resource in FHIR R4"
         elif item.get("type") == "missing":
             message = "is required"
+        elif item.get("type") == "string_pattern_mismatch":
+            message = "must not be empty: leave the element out" if item.get("input") == "" else \
+                "is not written as FHIR requires for this element"
         out.append((path_of(tuple(item.get("loc", ())), root), message))
     return out
 

@@ -4,20 +4,18 @@ interaction asks the one access decision (:func:`chalicelib.domain.access.decide
 An app's token carries its ``app_id`` and patient; what it may reach is what the patient granted (``grants``:
 (category, direction) pairs). The FHIR view of the same thing is a set of SMART scopes:
 
-=====================  ===================  ========================================================
-SMART scope (v1 / v2)  ens consent          FHIR interactions
-=====================  ===================  ========================================================
-patient/DocumentReference.read  (.rs)  documents read   DocumentReference search/read, Binary read (ITI-67, ITI-68)
-patient/DocumentReference.write (.cud) documents write  ITI-65 Provide Document Bundle, Binary $upload
-patient/Observation.read  (.rs)   measurements read     Observation search
-patient/Observation.write (.c)    measurements write    Mesures de santé Bundle (Observation + Device)
-patient/Immunization.read (.rs)   vaccinations read     Immunization search
-patient/AllergyIntolerance.read   profile read          AllergyIntolerance search
-patient/Patient.read              any grant             Patient search (does this space exist for me?)
-=====================  ===================  ========================================================
+* ``patient/DocumentReference.read`` (v2 ``.rs``) = documents read: DocumentReference search and read, Binary
+  read (ITI-67, ITI-68);
+* ``patient/DocumentReference.write`` (v2 ``.c``) = documents write: ITI-65 Provide Document Bundle, Binary
+  ``$upload``;
+* ``patient/Observation.read`` = measurements read: Observation search;
+* ``patient/Observation.write`` (v2 ``.c``) = measurements write: a Mesures de santé Bundle (Observations, Device);
+* ``patient/Immunization.read`` = vaccinations read; ``patient/AllergyIntolerance.read`` = profile read;
+* ``patient/Patient.read`` = implied by any grant: the Patient the app acts for.
 
-``Binary`` and ``List`` follow DocumentReference, ``Device`` follows Observation. AuditEvent has no scope: the access
-log is the patient's (and legal representatives') alone, never an app's. Standard library only (and the domain).
+``Binary`` and ``List`` follow DocumentReference, ``Device`` follows Observation. No scope opens the access log
+(AuditEvent) or the PATCH of a DocumentReference (masking, hiding, deleting): they are never an app's.
+Standard library only (and the domain).
 """
 
 from __future__ import annotations
@@ -63,7 +61,7 @@ INTERACTIONS: tuple[Interaction, ...] = (
     Interaction("DocumentReference", "read", (Action.READ_DOCUMENT,), ("documents", "read")),
     Interaction("DocumentReference", "create", (Action.ADD_DOCUMENT,), ("documents", "write"), "transaction"),
     Interaction("DocumentReference", "patch", (Action.MASK_DOCUMENT, Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT),
-                ("documents", "write")),
+                None),  # the patient's and the author's: never an app's
     Interaction("Binary", "read", (Action.READ_DOCUMENT,), ("documents", "read")),
     Interaction("Binary", "create", (Action.ADD_DOCUMENT,), ("documents", "write"), "transaction"),
     Interaction("Binary", "operation", (Action.ADD_DOCUMENT,), ("documents", "write"), "$upload"),
@@ -99,6 +97,8 @@ def grants_of_scope(scope: str) -> frozenset[Grant]:
     else:
         raise InvalidInput(f"'{scope}' has an unknown access '{access}' (read, write, * or SMART v2 cruds).",
                            code="invalid_scope", field="scope")
+    if resource == "Patient":
+        return frozenset()  # implied by any grant: an app sees the Patient it acts for
     if resource == "*":
         categories = set(RESOURCE_CATEGORY.values())
     elif resource in RESOURCE_CATEGORY:

@@ -152,7 +152,8 @@ def _precision_range(text: str, name: str) -> TimeRange:
 
 def parse_date(value: str, name: str) -> TimeRange:
     """One date parameter value with its prefix (``ge2026-01-01``) as the interval of matching instants."""
-    prefix, text = (value[:2], value[2:]) if value[:2].isalpha() else ("eq", value)
+    prefixed = value[:2].isalpha() and value[2:3].isdigit()
+    prefix, text = (value[:2], value[2:]) if prefixed else ("eq", value)
     if prefix not in PREFIXES:
         raise MalformedRequest(f"The parameter '{name}' uses the prefix '{prefix}'; ens supports "
                                f"{', '.join(PREFIXES)}.", code="unsupported_prefix", field=name)
