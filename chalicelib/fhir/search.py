@@ -352,11 +352,20 @@ def _tokens(found: dict[str, list[str]], name: str, system: str, check: Any) -> 
     return result if result is not None else frozenset()
 
 
-def _status(value: str, name: str) -> str:
-    if value not in DOCUMENT_STATUSES:
-        raise InvalidInput(f"The parameter '{name}' must be current or superseded, not '{value}'.",
-                           code="unknown_status", field=name)
-    return value
+def _member(allowed: Any, code: str) -> Any:
+    """A check that a token is one of ``allowed`` (422 naming the parameter and the choices otherwise)."""
+
+    def check(value: str, name: str) -> str:
+        if value not in allowed:
+            raise InvalidInput(f"The parameter '{name}' must be one of {', '.join(allowed)}, not '{value}'.",
+                               code=code, field=name)
+        return value
+
+    return check
+
+
+_status = _member(DOCUMENT_STATUSES, "unknown_status")
+_label = _member(tuple(SECURITY_LABELS), "unknown_security_label")
 
 
 def _type(value: str, name: str) -> str:
@@ -376,13 +385,6 @@ def _category(value: str, name: str) -> str:
         raise InvalidInput(f"The parameter '{name}' '{value}' is not a known category (GET /document-types lists "
                            "them).", code="unknown_category", field=name)
     return found
-
-
-def _label(value: str, name: str) -> str:
-    if value not in SECURITY_LABELS:
-        raise InvalidInput(f"The parameter '{name}' must be {', '.join(SECURITY_LABELS)}, not '{value}'.",
-                           code="unknown_security_label", field=name)
-    return value
 
 
 def _measurement(value: str, name: str) -> str:
