@@ -301,9 +301,15 @@ def _document(reader: _Reader, index: int, used_binaries: dict[int, int]) -> New
             reader.fault(f"{path}.hash", "must be the SHA-1 of the document (20 bytes)", "invalid_hash")
     # the bytes: a Binary of the Bundle, or a staged upload
     url = attachment.url or ""
-    binary_index = reader.find(url)
+    binary_index = reader.find(url) if attachment.data is None else None
     content = staged = None
-    if binary_index is not None:
+    if attachment.data is not None:  # inline in the attachment itself (as ITI-105 writes it)
+        content = attachment.data if isinstance(attachment.data, bytes) else base64.b64decode(attachment.data)
+        if content_type:
+            refusal = check_file(content_type, len(content), content[:SNIFF_BYTES], attachment.size)
+            if refusal:
+                reader.fault(f"{path}.data", refusal[1], refusal[0])
+    elif binary_index is not None:
         binary = reader.entries[binary_index].resource
         if binary.get_resource_type() != "Binary":
             reader.fault(f"{path}.url", "must point at a Binary of the Bundle")
@@ -344,7 +350,7 @@ def _document(reader: _Reader, index: int, used_binaries: dict[int, int]) -> New
     assert kind is not None
     return NewDocument(entry=index, title=title, type_code=type_code, category=kind.category,
                        content_type=content_type, size=size, sha1=base64.b64encode(digest).decode(),
-                       content=content, staged=staged, binary_entry=binary_index if content is not None else None,
+                       content=content, staged=staged, binary_entry=binary_index,
                        replaces=replaces, hidden_from_patient=hidden)
 
 

@@ -133,3 +133,15 @@ def test_a_document_uploaded_beforehand_is_named_by_its_binary():
 def test_not_json_object_is_400():
     with pytest.raises(MalformedRequest):
         parse_provide_bundle("a string")
+
+
+def test_the_bytes_may_also_sit_in_the_attachment():
+    bundle = provide_bundle(INS)
+    binary = bundle["entry"].pop(2)["resource"]
+    attachment = bundle["entry"][1]["resource"]["content"][0]["attachment"]
+    del attachment["url"]
+    attachment["data"] = binary["data"]
+    (doc,) = parse_provide_bundle(bundle).documents
+    assert doc.content == PDF and doc.binary_entry is None
+    attachment.update(data=base64.b64encode(PNG).decode(), size=len(PNG), hash=sha1(PNG))
+    assert _fault(bundle).code == "content_mismatch"  # PNG bytes declared as a PDF
