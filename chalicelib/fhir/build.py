@@ -208,7 +208,7 @@ def audit_action(action: str) -> tuple[str, str]:
     verb = action.split("_", 1)[0]
     if verb == "list":
         return "R", "search-type"
-    if verb in ("read", "download"):
+    if verb in ("read", "download", "export", "attach"):  # attach: a document read into a message
         return "R", "read"
     if verb in ("add", "write", "start", "declare", "emergency"):
         return "C", "create"

@@ -130,6 +130,8 @@ def test_immunization_and_allergy():
     ({"action": "read_document", "mode": "emergency", "document_id": "d1", "reason": "inconscient"}, "R", "ETREAT"),
     ({"action": "add_measurement", "mode": "app"}, "C", None),
     ({"action": "delete_document", "mode": "normal", "document_id": "d2"}, "D", "TREAT"),
+    ({"action": "export_agenda", "mode": "app"}, "R", None),
+    ({"action": "update_document", "mode": "normal", "document_id": "d3"}, "U", "TREAT"),
 ])
 def test_an_access_log_entry_is_an_audit_event(entry, action, purpose):
     ins = make_nir()
