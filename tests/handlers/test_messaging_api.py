@@ -150,8 +150,9 @@ def test_bodies_are_checked_and_the_field_is_named(api, patient):
     ins, _ = patient
     _, pro = api.professional()
     base = {"patient_ins": ins, "subject": "Objet", "body": "Texte"}
+    wrong_key = ins[:-1] + str((int(ins[-1]) + 1) % 10)
     cases = [({"subject": ""}, "subject"), ({"subject": "x" * 201}, "subject"), ({"body": " "}, "body"),
-             ({"body": "x" * 10_001}, "body"), ({"patient_ins": ins[:-1] + "0"}, "patient_ins"),
+             ({"body": "x" * 10_001}, "body"), ({"patient_ins": wrong_key}, "patient_ins"),
              ({"attachments": [new_file()] * 11}, "attachments"), ({"extra": 1}, "extra"),
              ({"attachments": [new_file(content_type="application/zip")]}, "attachments.0.content_type"),
              ({"attachments": [new_file(size=5_000_001)]}, "attachments.0")]
