@@ -29,8 +29,9 @@ def free_port() -> int:
 
 class Stack:
     def __init__(self) -> None:
-        self.api_port, self.aws_port = free_port(), free_port()
-        self.env = {**os.environ, "ENS_API_PORT": str(self.api_port), "ENS_AWS_PORT": str(self.aws_port)}
+        self.api_port, self.aws_port, self.portal_port = free_port(), free_port(), free_port()
+        self.env = {**os.environ, "ENS_API_PORT": str(self.api_port), "ENS_AWS_PORT": str(self.aws_port),
+                    "ENS_PORTAL_PORT": str(self.portal_port)}
         for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             self.env.pop(name, None)
         self.process = subprocess.Popen([sys.executable, "-u", "-m", "ens_cli.stack"], cwd=ROOT, env=self.env,
