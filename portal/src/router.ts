@@ -8,14 +8,23 @@ export function currentPath(): string {
   return window.location.pathname || '/';
 }
 
+let navigations = 0;
+
+/** Whether the person moved inside the portal since it loaded (then focus goes to each new page's title). */
+export function hasNavigated(): boolean {
+  return navigations > 0;
+}
+
 export function navigate(path: string, replace = false): void {
   if (path === currentPath() && !replace) return;
+  navigations += 1;
   if (replace) window.history.replaceState(null, '', path);
   else window.history.pushState(null, '', path);
   for (const listener of listeners) listener();
 }
 
 window.addEventListener('popstate', () => {
+  navigations += 1;
   for (const listener of listeners) listener();
 });
 

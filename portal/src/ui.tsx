@@ -4,7 +4,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
 import { ApiError, fieldError, messageOf } from './errors';
-import { onLinkClick } from './router';
+import { hasNavigated, onLinkClick } from './router';
 
 export function Loading({ what = 'Chargement…' }: { what?: string }) {
   return <p class="fr-text--sm ens-loading" role="status">{what}</p>;
@@ -152,12 +152,13 @@ export function More({ cursor, loading, onMore, label }: { cursor: string | null
   );
 }
 
-/** The page's title: the document title follows it and focus moves to it on each page change (RGAA 12.x). */
+/** The page's title: the document title follows it and, after a move inside the portal, focus goes to it (so a
+ * screen reader announces the new page; on first load focus stays at the top, before the skip links). */
 export function PageTitle({ children, lead }: { children: string; lead?: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${children} – Mon Espace Santé`;
-    ref.current?.focus();
+    if (hasNavigated()) ref.current?.focus();
   }, [children]);
   return (
     <>

@@ -73,8 +73,10 @@ export function ActivationPage() {
   const [nir, setNir] = useState('');
   const [serial, setSerial] = useState('');
   const [code, setCode] = useState('');
+  // One action for both buttons: the message shown is always the answer to the last thing the person did.
   const activation = useAction();
-  const newCode = useAction();
+  const newCode = activation;
+  const [activated, setActivated] = useState(false);
   const clean = (v: string) => v.replace(/\s+/g, '');
 
   const activate = (event: Event) => {
@@ -83,6 +85,7 @@ export function ActivationPage() {
       await must(apiClient().POST('/activation', {
         body: { nir: clean(nir), vitale_serial: clean(serial), code: clean(code).toUpperCase() },
       }));
+      setActivated(true);
       return 'Votre espace est activé. Vous pouvez maintenant vous connecter.';
     });
   };
@@ -98,9 +101,9 @@ export function ActivationPage() {
       <PageTitle lead="Munissez-vous de votre carte Vitale et du code provisoire reçu par courriel, SMS ou courrier.">
         Activer mon espace
       </PageTitle>
-      <ErrorAlert error={activation.error ?? newCode.error} title="Activation impossible" />
-      <Success>{activation.done ?? newCode.done}</Success>
-      {activation.done ? (
+      <ErrorAlert error={activation.error} title="Activation impossible" />
+      <Success>{activation.done}</Success>
+      {activated ? (
         <Link to="/connexion" class="fr-btn">Aller à la connexion</Link>
       ) : (
         <form onSubmit={activate} noValidate>
@@ -109,12 +112,12 @@ export function ActivationPage() {
             <div class="fr-fieldset__element">
               <Field id="activation-nir" name="nir" label="Numéro de sécurité sociale"
                      hint="15 caractères, tels qu’ils figurent sur votre carte Vitale." value={nir} onInput={setNir}
-                     error={activation.error ?? newCode.error} required autocomplete="off" />
+                     error={activation.error} required autocomplete="off" />
             </div>
             <div class="fr-fieldset__element">
               <Field id="activation-serial" name="vitale_serial" label="Numéro de série de la carte Vitale"
                      hint="De 8 à 13 chiffres, au dos de la carte." value={serial} onInput={setSerial}
-                     error={activation.error ?? newCode.error} required inputMode="numeric" autocomplete="off" />
+                     error={activation.error} required inputMode="numeric" autocomplete="off" />
             </div>
             <div class="fr-fieldset__element">
               <Field id="activation-code" name="code" label="Code provisoire"
