@@ -27,6 +27,11 @@ export function App({ config }: { config: PortalConfig }) {
   const [current, setCurrent] = useState<Session | null>(session());
   const [flash, setFlash] = useState<string | null>(null);
   useEffect(() => onSessionChange(setCurrent), []);
+  // Signed in on a page of the signed-out portal: go home (an effect, never a navigation during a render).
+  const stray = current !== null && PUBLIC_PATHS.includes(path) && path !== '/activation';
+  useEffect(() => {
+    if (stray) navigate('/', true);
+  }, [stray]);
 
   if (!current) {
     let page: ComponentChildren;
@@ -34,9 +39,6 @@ export function App({ config }: { config: PortalConfig }) {
     else if (path === '/connexion/retour' && config.oidc) page = <OidcCallbackPage config={config} />;
     else page = <SignInPage config={config} flash={flash} />;
     return <Frame>{page}</Frame>;
-  }
-  if (PUBLIC_PATHS.includes(path) && path !== '/activation') {
-    navigate('/', true);
   }
   return (
     <SignedIn config={config} onSignOut={(message) => {

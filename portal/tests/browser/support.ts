@@ -27,7 +27,7 @@ export function stack(): StackState {
 /** The operator CLI against this run's stack (JSON on stdout). */
 export function ens(...args: string[]): unknown {
   const out = execFileSync(join(ROOT, '.venv/bin/ens'), args, {
-    cwd: ROOT, env: { ...process.env, ...stack().env }, encoding: 'utf8', timeout: 60_000,
+    cwd: ROOT, env: { ...process.env, ...stack().env }, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines = out.split('\n').filter((l) => l.trim());
   return args[0] === 'outbox' ? lines.map((l) => JSON.parse(l)) : JSON.parse(lines[0]);
@@ -79,6 +79,7 @@ export interface Person {
   vitale_serial: string;
   email: string;
   legal_representative_nir?: string;
+  notified_at?: string;
 }
 
 let agent: string | null = null;
@@ -161,3 +162,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 export const PDF_BYTES = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+
+/** Ticks or unticks a DSFR checkbox as a person does: by clicking its label (the input itself is drawn by CSS). */
+export async function setCheckbox(page: Page, label: string, checked: boolean): Promise<void> {
+  const box = page.getByLabel(label).first();
+  if ((await box.isChecked()) !== checked) await page.getByText(label).first().click();
+  await expect(box).toBeChecked({ checked });
+}
