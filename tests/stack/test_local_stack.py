@@ -140,6 +140,34 @@ def test_a_lab_drop_travels_s3_eventbridge_sqs_to_the_ingest_function(stack):
     assert items and items[0]["type_code"] == "11502-2" and items[0]["status"] == "available"
 
 
+def test_the_portal_is_served_in_french_with_its_security_headers(stack):
+    portal = f"http://127.0.0.1:{stack.portal_port}"
+    with urllib.request.urlopen(f"{portal}/documents", timeout=10) as reply:  # the single-page fallback
+        page, headers = reply.read().decode(), reply.headers
+    assert 'lang="fr"' in page
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert f"http://127.0.0.1:{stack.api_port}" in headers["Content-Security-Policy"]  # connect-src: the API
+    with urllib.request.urlopen(f"{portal}/config.json", timeout=10) as reply:
+        assert json.loads(reply.read())["api_url"] == f"http://127.0.0.1:{stack.api_port}"
+
+
+def test_the_apis_cors_allows_the_portals_origin_only(stack):
+    def preflight(origin: str) -> dict:
+        request = urllib.request.Request(f"http://127.0.0.1:{stack.api_port}/me", method="OPTIONS", headers={
+            "Origin": origin, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return dict(reply.headers)
+
+    allowed = preflight(f"http://127.0.0.1:{stack.portal_port}")
+    assert allowed["Access-Control-Allow-Origin"] == f"http://127.0.0.1:{stack.portal_port}"
+    assert "Authorization" in allowed["Access-Control-Allow-Headers"]
+    other = preflight("https://evil.example")
+    assert other.get("Access-Control-Allow-Origin") != "https://evil.example"
+    status, headers, _ = stack.http("GET", "/health")
+    assert headers.get("Access-Control-Allow-Origin") == f"http://127.0.0.1:{stack.portal_port}"
+
+
 def test_ctrl_c_stops_every_process(stack):
     children = subprocess.run(["pgrep", "-g", str(os.getpgid(stack.process.pid))], capture_output=True, text=True)
     pids = [int(p) for p in children.stdout.split()]
