@@ -49,12 +49,12 @@ lint: $(STAMP)
 bench: $(STAMP)  ## benchmarks (ratios side by side, ~6 min): prints the table, writes docs/benchmarks.md
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-synth: $(STAMP)  ## CloudFormation templates into infra/cdk.out/, offline: no AWS account, nothing deployed
+synth: $(STAMP) portal  ## CloudFormation templates into infra/cdk.out/ (API and data, portal hosting), offline
 	rm -rf infra/cdk.out
 	CDK_DEFAULT_ACCOUNT=000000000000 CDK_DEFAULT_REGION=eu-west-3 CDK_OUTDIR=infra/cdk.out $(BIN)/python infra/app.py
 	@ls infra/cdk.out/*.template.json
 
-deploy: $(STAMP)  ## the prod stage, with your AWS credentials (docs/deploy.md); never run in CI
+deploy: $(STAMP) portal  ## the prod stage, with your AWS credentials (docs/deploy.md); never run in CI
 	cd infra && ENS_DEPLOY=1 $${CDK_CLI:-npx --yes aws-cdk@2.1148.1} deploy --require-approval broadening $(CDK_ARGS)
 
 clean:
