@@ -16,7 +16,7 @@ import { HomePage } from './pages/home';
 import { ConversationPage, MessagesPage } from './pages/messages';
 import { ActivationPage, OidcCallbackPage, SignInPage } from './pages/public';
 import { SharingPage } from './pages/sharing';
-import { match, navigate, usePath } from './router';
+import { currentPath, match, navigate, usePath } from './router';
 import { navigation, pickSpace, type Space, spacesOf } from './spaces';
 import { ErrorAlert, Link, Loading } from './ui';
 
@@ -30,7 +30,8 @@ export function App({ config }: { config: PortalConfig }) {
   // Signed in on a page of the signed-out portal: go home (an effect, never a navigation during a render).
   const stray = current !== null && PUBLIC_PATHS.includes(path) && path !== '/activation';
   useEffect(() => {
-    if (stray) navigate('/', true);
+    const now = currentPath(); // effects run late: decide on where the person is now, not at that render
+    if (stray && session() && PUBLIC_PATHS.includes(now) && now !== '/activation') navigate('/', true);
   }, [stray]);
 
   if (!current) {

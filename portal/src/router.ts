@@ -33,6 +33,7 @@ export function usePath(): string {
   useEffect(() => {
     const update = () => setPath(currentPath());
     listeners.add(update);
+    update(); // a move between the first render and this effect is not missed
     return () => void listeners.delete(update);
   }, []);
   return path;

@@ -36,7 +36,7 @@ test('a person activates their space with the keyboard only, then signs in', asy
   await tabTo(page, page.getByLabel('Numéro de sécurité sociale'));
   await page.keyboard.type(person.nir);
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('heading', { level: 1, name: 'Mon espace santé' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mon espace santé', exact: true })).toBeVisible();
   await expect(page.getByText('Bonjour Louise.')).toBeVisible();
 
   // The token lives in the page's memory only: nothing in localStorage or sessionStorage.

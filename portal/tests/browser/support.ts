@@ -129,7 +129,7 @@ export async function signIn(page: Page, person: Person): Promise<void> {
   await page.goto(`${stack().portal}/connexion`);
   await page.getByLabel('Numéro de sécurité sociale').fill(person.nir);
   await page.getByRole('button', { name: 'Se connecter' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Mon espace santé' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mon espace santé', exact: true })).toBeVisible();
 }
 
 /** Goes to a section through the menu, as a person would. */

@@ -32,7 +32,7 @@ test('a parent switches between their own space and their child’s', async ({ p
   await switcher.selectOption({ label: 'Mon espace – Camille Martin' });
   await expect(page.getByText('Aucune vaccination enregistrée.')).toBeVisible();
   await openSection(page, 'Accueil');
-  await expect(page.getByRole('heading', { level: 1, name: 'Mon espace santé' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mon espace santé', exact: true })).toBeVisible();
   await screenshot(page, 'accueil');
 });
 
