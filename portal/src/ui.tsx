@@ -1,6 +1,6 @@
 /** DSFR building blocks: fields with their label, hint and error; alerts; loading, empty and "more" states. */
 
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
 import { ApiError, fieldError, messageOf } from './errors';
@@ -171,5 +171,31 @@ export function PageTitle({ children, lead }: { children: string; lead?: string 
 export function Link({ to, children, class: cls }: { to: string; children: ComponentChildren; class?: string }) {
   return (
     <a href={to} class={cls} onClick={(e) => onLinkClick(e, to)}>{children}</a>
+  );
+}
+
+interface ListState<T> {
+  items: T[];
+  cursor: string | null;
+  loaded: boolean;
+  loading: boolean;
+  error: unknown;
+  more: () => void;
+}
+
+/** A cursor-paged list with its four states: loading, error (the API's sentence), empty, and the items with
+ * "Afficher plus…" while the API has a next page. */
+export function PagedItems<T>({ list, label, empty, loading, more, children }: {
+  list: ListState<T>; label: string; empty: ComponentChildren; loading: string; more: string;
+  children: (item: T, index: number) => VNode;
+}) {
+  return (
+    <>
+      <ErrorAlert error={list.error} />
+      {list.loading && !list.loaded && <Loading what={loading} />}
+      {list.loaded && list.items.length === 0 && <Empty>{empty}</Empty>}
+      {list.items.length > 0 && <ul class="ens-list" aria-label={label}>{list.items.map(children)}</ul>}
+      <More cursor={list.cursor} loading={list.loading} onMore={list.more} label={more} />
+    </>
   );
 }

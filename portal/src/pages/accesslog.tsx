@@ -4,7 +4,7 @@ import { apiClient, must, type Schemas } from '../api';
 import { usePortal } from '../context';
 import { formatDateTime, MODES, professionLabel, roleLabel } from '../format';
 import { usePaged } from '../hooks';
-import { Empty, ErrorAlert, Loading, More, PageTitle } from '../ui';
+import { PagedItems, PageTitle } from '../ui';
 
 type Entry = Schemas['AccessEntry'];
 
@@ -37,12 +37,9 @@ export function AccessLogPage() {
       <PageTitle lead="Chaque consultation ou ajout fait par une autre personne que vous : professionnels, établissements, applications.">
         Historique des accès
       </PageTitle>
-      <ErrorAlert error={log.error} />
-      {log.loading && !log.loaded && <Loading what="Chargement de l’historique…" />}
-      {log.loaded && log.items.length === 0 && <Empty>Personne d’autre que vous n’a encore accédé à cet espace.</Empty>}
-      {log.items.length > 0 && (
-        <ul class="ens-list" aria-label="Accès à l’espace">
-          {log.items.map((entry, index) => (
+      <PagedItems list={log} label="Accès à l’espace" empty="Personne d’autre que vous n’a encore accédé à cet espace."
+                  loading="Chargement de l’historique…" more="Afficher plus d’accès">
+        {(entry, index) => (
             <li key={`${entry.at}-${index}`}>
               <p class="fr-mb-1v">
                 <strong>{roleLabel(entry.actor.role)}</strong>
@@ -54,10 +51,8 @@ export function AccessLogPage() {
                 {entry.reason ? ` · motif : ${entry.reason}` : ''}
               </p>
             </li>
-          ))}
-        </ul>
-      )}
-      <More cursor={log.cursor} loading={log.loading} onMore={log.more} label="Afficher plus d’accès" />
+        )}
+      </PagedItems>
     </>
   );
 }

@@ -6,7 +6,7 @@ import { apiClient, must, saveBlob, type Schemas } from '../api';
 import { usePortal } from '../context';
 import { formatDate, formatDateTime, localToIso } from '../format';
 import { useAction, useLoad, usePaged } from '../hooks';
-import { Empty, ErrorAlert, Field, Loading, More, PageTitle, Submit, Success } from '../ui';
+import { Empty, ErrorAlert, Field, Loading, PagedItems, PageTitle, Submit, Success } from '../ui';
 
 export function AgendaPage() {
   const { space } = usePortal();
@@ -50,22 +50,17 @@ export function AgendaPage() {
       <Success>{ics.done}</Success>
       <p><button type="button" class="fr-btn fr-btn--secondary" disabled={ics.busy} onClick={() => void download()}>Télécharger l’agenda (.ics)</button></p>
       <h2 class="fr-h4">Rendez-vous</h2>
-      <ErrorAlert error={list.error} />
-      {list.loading && !list.loaded && <Loading what="Chargement des rendez-vous…" />}
-      {list.loaded && list.items.length === 0 && <Empty>Aucun rendez-vous dans l’agenda.</Empty>}
-      {list.items.length > 0 && (
-        <ul class="ens-list" aria-label="Rendez-vous">
-          {list.items.map((a) => (
-            <li key={a.appointment_id}>
-              <p class="fr-mb-1v"><strong>{a.title}</strong></p>
-              <p class="fr-text--sm ens-meta fr-mb-0">
-                {formatDateTime(a.start)}{a.location ? ` · ${a.location}` : ''}{a.professional ? ` · ${a.professional}` : ''}
-              </p>
-            </li>
-          ))}
-        </ul>
-      )}
-      <More cursor={list.cursor} loading={list.loading} onMore={list.more} label="Afficher plus de rendez-vous" />
+      <PagedItems list={list} label="Rendez-vous" empty="Aucun rendez-vous dans l’agenda." loading="Chargement des rendez-vous…"
+                  more="Afficher plus de rendez-vous">
+        {(a) => (
+          <li key={a.appointment_id}>
+            <p class="fr-mb-1v"><strong>{a.title}</strong></p>
+            <p class="fr-text--sm ens-meta fr-mb-0">
+              {formatDateTime(a.start)}{a.location ? ` · ${a.location}` : ''}{a.professional ? ` · ${a.professional}` : ''}
+            </p>
+          </li>
+        )}
+      </PagedItems>
       <form class="fr-mt-4w" onSubmit={submit} noValidate>
         <fieldset class="fr-fieldset">
           <legend class="fr-fieldset__legend">Ajouter un rendez-vous</legend>

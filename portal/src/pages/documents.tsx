@@ -6,7 +6,7 @@ import { apiClient, followDownload, must, type Schemas, uploadBytes } from '../a
 import { usePortal } from '../context';
 import { formatDate, formatSize, roleLabel } from '../format';
 import { useAction, useLoad, usePaged } from '../hooks';
-import { ErrorAlert, Field, Loading, More, PageTitle, Select, Submit, Success, Empty } from '../ui';
+import { ErrorAlert, Field, PagedItems, PageTitle, Select, Submit, Success } from '../ui';
 
 type Doc = Schemas['DocumentView'];
 type DocType = Schemas['DocumentType'];
@@ -75,18 +75,10 @@ export function DocumentsPage() {
                   options={shownTypes.map((t) => ({ value: t.code, label: t.label }))} onChange={setTypeCode} />
         </div>
       </form>
-      <ErrorAlert error={list.error} />
-      {list.loading && !list.loaded && <Loading what="Chargement des documents…" />}
-      {list.loaded && list.items.length === 0 && (
-        <Empty>{category || typeCode ? 'Aucun document ne correspond à ces filtres.' : 'Aucun document pour le moment.'}</Empty>
-      )}
-      {list.items.length > 0 && (
-        <ul class="ens-list" aria-label="Documents">
-          {list.items.map((doc) => <DocumentItem key={doc.document_id} doc={doc} onChanged={list.reload} />)}
-        </ul>
-      )}
-      <More cursor={list.cursor} loading={list.loading} onMore={list.more} label="Afficher plus de documents" />
-      {list.loading && list.loaded && <Loading />}
+      <PagedItems list={list} label="Documents" loading="Chargement des documents…" more="Afficher plus de documents"
+                  empty={category || typeCode ? 'Aucun document ne correspond à ces filtres.' : 'Aucun document pour le moment.'}>
+        {(doc) => <DocumentItem key={doc.document_id} doc={doc} onChanged={list.reload} />}
+      </PagedItems>
     </>
   );
 }

@@ -6,7 +6,7 @@ import { apiClient, must, saveBlob, type Schemas } from '../api';
 import { usePortal } from '../context';
 import { formatDate, formatDateTime, localToIso, MEASUREMENTS, unitLabel } from '../format';
 import { useAction, useLoad, usePaged } from '../hooks';
-import { Checkbox, Empty, ErrorAlert, Field, Loading, More, PageTitle, Select, Submit, Success } from '../ui';
+import { Checkbox, ErrorAlert, Field, Loading, PagedItems, PageTitle, Select, Submit, Success } from '../ui';
 
 type Entry = Schemas['ProfileEntry'];
 type ListKey = 'allergies' | 'conditions' | 'treatments' | 'hospitalisations' | 'family_history';
@@ -130,20 +130,15 @@ export function VaccinationsPage() {
   return (
     <>
       <PageTitle lead="Le carnet de vaccination de cet espace.">Vaccinations</PageTitle>
-      <ErrorAlert error={list.error} />
-      {list.loading && !list.loaded && <Loading what="Chargement des vaccinations…" />}
-      {list.loaded && list.items.length === 0 && <Empty>Aucune vaccination enregistrée.</Empty>}
-      {list.items.length > 0 && (
-        <ul class="ens-list" aria-label="Vaccinations">
-          {list.items.map((v) => (
-            <li key={v.vaccination_id}>
-              <p class="fr-mb-1v"><strong>{v.vaccine}</strong>{v.dose ? ` – ${v.dose}` : ''}</p>
-              <p class="fr-text--sm ens-meta fr-mb-0">Le {formatDate(v.date)}{v.lot ? ` · lot ${v.lot}` : ''}</p>
-            </li>
-          ))}
-        </ul>
-      )}
-      <More cursor={list.cursor} loading={list.loading} onMore={list.more} label="Afficher plus de vaccinations" />
+      <PagedItems list={list} label="Vaccinations" empty="Aucune vaccination enregistrée." loading="Chargement des vaccinations…"
+                  more="Afficher plus de vaccinations">
+        {(v) => (
+          <li key={v.vaccination_id}>
+            <p class="fr-mb-1v"><strong>{v.vaccine}</strong>{v.dose ? ` – ${v.dose}` : ''}</p>
+            <p class="fr-text--sm ens-meta fr-mb-0">Le {formatDate(v.date)}{v.lot ? ` · lot ${v.lot}` : ''}</p>
+          </li>
+        )}
+      </PagedItems>
       <form class="fr-mt-4w" onSubmit={submit} noValidate>
         <fieldset class="fr-fieldset">
           <legend class="fr-fieldset__legend">Ajouter une vaccination</legend>
@@ -196,20 +191,15 @@ export function MeasurementsPage() {
   return (
     <>
       <PageTitle lead="Poids, taille, tension, glycémie… Ces mesures ne sont jamais montrées aux professionnels.">Mesures</PageTitle>
-      <ErrorAlert error={list.error} />
-      {list.loading && !list.loaded && <Loading what="Chargement des mesures…" />}
-      {list.loaded && list.items.length === 0 && <Empty>Aucune mesure enregistrée.</Empty>}
-      {list.items.length > 0 && (
-        <ul class="ens-list" aria-label="Mesures">
-          {list.items.map((m) => (
-            <li key={m.measurement_id}>
-              <p class="fr-mb-1v"><strong>{m.label}</strong> : {m.value.toLocaleString('fr-FR')} {unitLabel(m.unit)}</p>
-              <p class="fr-text--sm ens-meta fr-mb-0">{formatDateTime(m.effective_at)}</p>
-            </li>
-          ))}
-        </ul>
-      )}
-      <More cursor={list.cursor} loading={list.loading} onMore={list.more} label="Afficher plus de mesures" />
+      <PagedItems list={list} label="Mesures" empty="Aucune mesure enregistrée." loading="Chargement des mesures…"
+                  more="Afficher plus de mesures">
+        {(m) => (
+          <li key={m.measurement_id}>
+            <p class="fr-mb-1v"><strong>{m.label}</strong> : {m.value.toLocaleString('fr-FR')} {unitLabel(m.unit)}</p>
+            <p class="fr-text--sm ens-meta fr-mb-0">{formatDateTime(m.effective_at)}</p>
+          </li>
+        )}
+      </PagedItems>
       <form class="fr-mt-4w" onSubmit={submit} noValidate>
         <fieldset class="fr-fieldset">
           <legend class="fr-fieldset__legend">Ajouter une mesure</legend>

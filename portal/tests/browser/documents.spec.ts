@@ -110,9 +110,16 @@ test('the documents page works with the keyboard only', async ({ page }) => {
   await type.press('ArrowDown'); // the first type of the list
   await page.keyboard.press('Tab');
   await expect(page.getByLabel('Fichier')).toBeFocused();
-  const chooser = page.waitForEvent('filechooser');
-  await page.keyboard.press('Space');
-  await (await chooser).setFiles({ name: 'cr.pdf', mimeType: 'application/pdf', buffer: PDF_BYTES });
+  // Space (or Enter) on the focused file field opens the system's file chooser; the test answers it.
+  let chooser = null;
+  for (const key of ['Space', 'Enter', 'Space']) {
+    const opened = page.waitForEvent('filechooser', { timeout: 5_000 }).catch(() => null);
+    await page.keyboard.press(key);
+    chooser = await opened;
+    if (chooser) break;
+  }
+  expect(chooser, 'the file chooser never opened from the keyboard').not.toBeNull();
+  await chooser!.setFiles({ name: 'cr.pdf', mimeType: 'application/pdf', buffer: PDF_BYTES });
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Ajouter le document' })).toBeFocused();
   await page.keyboard.press('Enter');
