@@ -92,6 +92,7 @@ def test_info_token_job_and_outbox(stack):
     info = stack.ens("info")
     assert info["api_url"].endswith(str(stack.api_port)) and info["aws_endpoint_url"].endswith(str(stack.aws_port))
     assert info["region"] == "eu-west-3" and info["inbox_prefix"] == "inbox/"
+    assert info["portal_url"] == f"http://127.0.0.1:{stack.portal_port}"
     agent = stack.ens("token", "--role", "agent")["token"]
     from helpers import person
 
