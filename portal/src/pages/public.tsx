@@ -1,5 +1,6 @@
 /** Before sign-in: the sign-in page (development NIR locally, OIDC elsewhere), the activation and the new code. */
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 import { apiClient, must } from '../api';
@@ -9,7 +10,7 @@ import { useAction } from '../hooks';
 import { navigate } from '../router';
 import { ErrorAlert, Field, Link, Loading, PageTitle, Submit, Success } from '../ui';
 
-function Centered({ children }: { children: preact.ComponentChildren }) {
+function Centered({ children }: { children: ComponentChildren }) {
   return (
     <main id="contenu" class="fr-container fr-py-6w">
       <div class="fr-grid-row fr-grid-row--center">
