@@ -10,17 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
+from chalice import Chalice, CORSConfig
 
-from chalicelib import resources
-from chalicelib.api import care, catalogue, lifecycle, messaging, records, sharing, system
+from chalicelib import config, resources
+from chalicelib.api import care, catalogue, devsignin, lifecycle, messaging, records, sharing, system
 from chalicelib.api.http import uniform_errors
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
 app.api.binary_types.append("application/pdf")
+# CORS: the patient portal's origin only (CONTRACT §11), for every route; set before the blueprints register.
+# In AWS the origin is known at synthesis (the portal's domain, infra/), so API Gateway's preflight answers it too.
+if (_portal_origin := config.portal_origin()) is not None:
+    app.api.cors = CORSConfig(allow_origin=_portal_origin, allow_headers=["Authorization", "Content-Type"],
+                              expose_headers=["Retry-After", "Content-Disposition"], max_age=600)
 
 app.register_middleware(uniform_errors, "http")
-for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp):
+for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp,
+                  devsignin.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).

@@ -61,7 +61,8 @@ class LocalStack:
         self.api_port, self.aws_port = api_port or free_port(), aws_port or free_port()
         while self.aws_port == self.api_port:
             self.aws_port = free_port()
-        self.env = {**os.environ, "ENS_API_PORT": str(self.api_port), "ENS_AWS_PORT": str(self.aws_port)}
+        self.env = {**os.environ, "ENS_API_PORT": str(self.api_port), "ENS_AWS_PORT": str(self.aws_port),
+                    "ENS_PORTAL_PORT": str(free_port())}  # the stack serves the portal too
         for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                      "AWS_PROFILE"):
             self.env.pop(name, None)

@@ -39,6 +39,7 @@ class Settings:
     overrides: dict[str, str] = field(default_factory=dict)
     public_api_url: str | None = None
     presign_seconds: int = 300
+    portal_origin: str | None = None  # the patient portal's origin, the only one CORS allows (CONTRACT §11)
 
     @property
     def is_local(self) -> bool:
@@ -83,7 +84,15 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         overrides={k: v for k, v in env.items() if k.startswith(("ENS_TABLE_", "ENS_BUCKET_", "ENS_QUEUE_",
                                                                    "ENS_TOPIC_"))},
         public_api_url=env.get("ENS_PUBLIC_API_URL"),
+        portal_origin=portal_origin(env),
     )
+
+
+def portal_origin(environ: dict[str, str] | None = None) -> str | None:
+    """The patient portal's origin (``ENS_PORTAL_ORIGIN``: locally ``http://127.0.0.1:$ENS_PORTAL_PORT``, in AWS
+    ``https://`` the portal's domain); the API's CORS allows this origin only, and none when it is unset."""
+    env = os.environ if environ is None else environ
+    return (env.get("ENS_PORTAL_ORIGIN") or "").rstrip("/") or None
 
 
 @lru_cache(maxsize=1)

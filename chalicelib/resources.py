@@ -54,6 +54,7 @@ class Bucket:
     # expires. The archive purge never waits for it: it deletes every version of what it erases.
     noncurrent_version_days: int = 30
     kept_prefixes: tuple[str, ...] = ()  # logical prefixes no lifecycle rule ever expires (kept, never early)
+    browser_uploads: bool = False  # the patient portal PUTs to presigned URLs: CORS allows the portal's origin
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ DOCUMENTS_BUCKET = Bucket(
     purpose="The document vault: one object per document (documents/{document_id}), and messaging attachments "
     "(attachments/{conversation_id}/{attachment_id}), both uploaded by presigned PUT.",
     prefixes={"documents": "documents/", "attachments": "attachments/"},
+    browser_uploads=True,
 )
 INBOX_BUCKET = Bucket(
     logical="inbox",

@@ -30,6 +30,7 @@ def cmd_info(args: argparse.Namespace) -> Any:
     api_port, _ = ports()
     return {
         "api_url": f"http://127.0.0.1:{api_port}",
+        "portal_url": settings.portal_origin,
         "aws_endpoint_url": settings.aws_endpoint_url,
         "region": settings.region,
         "stage": settings.stage,

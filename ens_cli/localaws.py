@@ -75,6 +75,10 @@ def create_all(clients: Any, settings: Settings) -> dict[str, Any]:
         if bucket.eventbridge:
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+        if bucket.browser_uploads and settings.portal_origin:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [{
+                "AllowedMethods": ["PUT"], "AllowedOrigins": [settings.portal_origin],
+                "AllowedHeaders": ["content-type", "content-length"], "MaxAgeSeconds": 600}]})
         created["buckets"][bucket.logical] = name
 
     arns: dict[str, str] = {}

@@ -4,8 +4,10 @@
 2. every resource of `chalicelib.resources` created in it (`ens_cli.localaws`);
 3. the worker: S3 events (S3 → EventBridge → rule → SQS) drained into the app's ingest function, and the
    scheduled jobs ticking;
-4. the API (Chalice's local server) on ENS_API_PORT — started last, so `GET /health` answers 200 only when
-   everything above is ready.
+4. the patient portal (CONTRACT §11), built when its sources changed (`ens_cli.portal_build`) and served on
+   ENS_PORTAL_PORT with its security headers (`ens_cli.portal_server`);
+5. the API (Chalice's local server) on ENS_API_PORT, whose CORS allows the portal's origin only — started last,
+   so `GET /health` answers 200 only when everything above is ready.
 
 Foreground; Ctrl-C (or SIGTERM) stops every child process.
 """
@@ -22,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ens_cli.stagecfg import ROOT, local_process_environment, ports
+from ens_cli.stagecfg import ROOT, local_process_environment, portal_port, ports
 
 BIN = Path(sys.executable).parent
 
@@ -69,7 +71,8 @@ def _wait_line(process: subprocess.Popen, needle: str, seconds: float, what: str
 
 def main() -> int:
     api_port, aws_port = ports()
-    for port, name in ((api_port, "ENS_API_PORT"), (aws_port, "ENS_AWS_PORT")):
+    web_port = portal_port()
+    for port, name in ((api_port, "ENS_API_PORT"), (aws_port, "ENS_AWS_PORT"), (web_port, "ENS_PORTAL_PORT")):
         if not _free(port):
             print(f"ens: port {port} ({name}) is already in use; set {name} to a free port.", file=sys.stderr)
             return 2
@@ -99,6 +102,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        from ens_cli.portal_build import ensure_build
+
+        print("ens: building the patient portal (skipped when nothing changed)...", flush=True)
+        ensure_build()
         aws_url = f"http://127.0.0.1:{aws_port}"
         moto = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(aws_port)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
@@ -120,6 +127,13 @@ def main() -> int:
         _wait_line(worker, '"worker": "ready"', 120, "the event worker")
         _pump(worker)
 
+        api_url = f"http://127.0.0.1:{api_port}"
+        portal_url = f"http://127.0.0.1:{web_port}"
+        portal = subprocess.Popen([sys.executable, "-u", "-m", "ens_cli.portal_server", "--port", str(web_port),
+                                   "--api-url", api_url, "--aws-url", aws_url], env=env, cwd=ROOT)
+        children.append(portal)
+        _wait_http(f"{portal_url}/config.json", 60, portal, "the patient portal")
+
         api = subprocess.Popen([sys.executable, "-u", "-m", "ens_cli.api_server", "--port", str(api_port)],
                                env=env, cwd=ROOT)
         children.append(api)
@@ -127,7 +141,8 @@ def main() -> int:
 
         print(json.dumps({
             "ens": "ready",
-            "api_url": f"http://127.0.0.1:{api_port}",
+            "api_url": api_url,
+            "portal_url": portal_url,
             "aws_endpoint_url": aws_url,
             "region": settings.region,
             "stage": settings.stage,

@@ -21,6 +21,16 @@ def ports() -> tuple[int, int]:
     return int(os.environ.get("ENS_API_PORT", "8000")), int(os.environ.get("ENS_AWS_PORT", "5000"))
 
 
+def portal_port() -> int:
+    """The patient portal's port (CONTRACT §11), from ENS_PORTAL_PORT."""
+    return int(os.environ.get("ENS_PORTAL_PORT", "8080"))
+
+
+def portal_origin() -> str:
+    """The local portal's origin: the only one the API's CORS allows."""
+    return f"http://127.0.0.1:{portal_port()}"
+
+
 def local_process_environment(stage: str = "local") -> dict[str, str]:
     """The environment of every local process: the stage's variables, the emulator, dummy credentials."""
     api_port, aws_port = ports()
@@ -29,6 +39,8 @@ def local_process_environment(stage: str = "local") -> dict[str, str]:
     env.update({
         "ENS_API_PORT": str(api_port),
         "ENS_AWS_PORT": str(aws_port),
+        "ENS_PORTAL_PORT": str(portal_port()),
+        "ENS_PORTAL_ORIGIN": portal_origin(),
         "ENS_AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
         "AWS_ACCESS_KEY_ID": env.get("ENS_LOCAL_ACCESS_KEY", "testing"),
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The CDK app: one stack per stage, built from `chalicelib.resources` and the stage's context in `cdk.json`.
+"""The CDK app: per stage, the data and API stack (built from `chalicelib.resources`) and the patient portal's
+hosting stack (`infra.portal`), from the stage's context in `cdk.json`.
 
 `python infra/app.py` synthesizes into `infra/cdk.out/` (or `$CDK_OUTDIR`, which the `cdk` CLI sets) without any
 AWS account: the account is `$CDK_DEFAULT_ACCOUNT` (the CLI sets it from your credentials when deploying).
@@ -42,7 +43,12 @@ def build(outdir: str, stage: str | None = None) -> cdk.App:
     os.environ.setdefault("AWS_DEFAULT_REGION", app_config.REGION)  # `chalice package` builds ARNs, calls nothing
     work = Path(tempfile.mkdtemp(prefix="ens-chalice-package-"))
     try:
-        EnsStack(app, settings, work_dir=work, env=env)
+        from infra.portal import PortalStack
+
+        data = EnsStack(app, settings, work_dir=work, env=env)
+        # The portal's stack depends on the data stack through the references it is given (API, bucket).
+        PortalStack(app, settings, api_url=data.api_url, api_origin=data.api_origin,
+                    upload_origins=data.upload_origins, env=env)
         app.synth()
     finally:
         shutil.rmtree(work, ignore_errors=True)  # `chalice package` output, already copied as CDK assets

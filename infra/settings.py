@@ -21,6 +21,21 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class PortalSettings:
+    """The patient portal's hosting (CONTRACT §11): its domain (CloudFront, TLS with an ACM certificate of us-east-1,
+    as CloudFront requires) and its OIDC client at the patients' identity provider."""
+
+    domain: str  # e.g. monespacesante.fr: the portal's origin is https://{domain}, the only one the API's CORS allows
+    certificate_arn: str  # ACM certificate for the domain, in us-east-1
+    oidc_client_id: str  # the portal's public client (authorization code + PKCE, no secret)
+    oidc_scope: str = "openid"
+
+    @property
+    def origin(self) -> str:
+        return f"https://{self.domain}"
+
+
+@dataclass(frozen=True)
 class StageSettings:
     stage: str
     oidc_issuers: tuple[dict[str, Any], ...]  # as `chalicelib.config` reads ENS_OIDC_ISSUERS
@@ -31,6 +46,12 @@ class StageSettings:
     log_retention_days: int
     undo_days_dynamodb: int  # point-in-time recovery window (1-35 days)
     establishment_principals: tuple[str, ...]  # who may assume the inbox upload role (ARNs); empty: this account
+    portal: PortalSettings
+
+    @property
+    def patients_issuer(self) -> dict[str, Any]:
+        """The identity provider the portal signs patients in with (the issuer asserting the patient role)."""
+        return next(i for i in self.oidc_issuers if "patient" in i["roles"])
 
     @property
     def oidc_json(self) -> str:
@@ -43,6 +64,10 @@ class StageSettings:
         found += [i["issuer"] for i in self.oidc_issuers if "REPLACE" in i["audience"]]
         if _is_example(self.ses_identity):
             found.append(self.ses_identity)
+        if _is_example(self.portal.domain):
+            found.append(self.portal.domain)
+        if "REPLACE" in self.portal.certificate_arn or ":000000000000:" in self.portal.certificate_arn:
+            found.append(self.portal.certificate_arn)
         return found
 
 
@@ -92,6 +117,8 @@ def load(stage: str, context: dict[str, Any] | None) -> StageSettings:
     for arn in principals:
         if not arn.startswith("arn:"):
             raise SettingsError(f"ens:{stage}.establishmentPrincipals: {arn!r} is not an ARN")
+    if not any("patient" in i["roles"] for i in issuers):
+        raise SettingsError(f"ens:{stage}.oidcIssuers: no issuer asserts the patient role (the portal signs in there)")
     return StageSettings(
         stage=stage,
         oidc_issuers=issuers,
@@ -102,4 +129,22 @@ def load(stage: str, context: dict[str, Any] | None) -> StageSettings:
         log_retention_days=int(context.get("logRetentionDays", 365)),
         undo_days_dynamodb=pitr_days,
         establishment_principals=principals,
+        portal=_portal(context.get("portal"), stage),
     )
+
+
+def _portal(raw: Any, stage: str) -> PortalSettings:
+    where = f"ens:{stage}.portal"
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where}: required, {{domain, certificateArn, oidcClientId}}")
+    missing = [k for k in ("domain", "certificateArn", "oidcClientId") if not raw.get(k)]
+    if missing:
+        raise SettingsError(f"{where}: missing {', '.join(missing)}")
+    domain = str(raw["domain"])
+    if "://" in domain or "/" in domain or not re.fullmatch(r"[a-z0-9.-]+\.[a-z]{2,}", domain):
+        raise SettingsError(f"{where}.domain: a host name such as monespacesante.fr, got {domain!r}")
+    arn = str(raw["certificateArn"])
+    if not arn.startswith("arn:aws:acm:us-east-1:"):
+        raise SettingsError(f"{where}.certificateArn: CloudFront needs an ACM certificate of us-east-1, got {arn!r}")
+    return PortalSettings(domain=domain, certificate_arn=arn, oidc_client_id=str(raw["oidcClientId"]),
+                          oidc_scope=str(raw.get("oidcScope") or "openid"))

@@ -202,6 +202,10 @@ class EnsStack(cdk.Stack):
             minimum_tls_version=1.2,
             lifecycle_rules=rules,
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            # The portal PUTs files to presigned URLs from the browser: only from its own origin.
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.PUT], allowed_origins=[self.settings.portal.origin],
+                              allowed_headers=["content-type", "content-length"], max_age=600)]
+            if bucket.browser_uploads else None,
         )
         if bucket.eventbridge:
             # Native CloudFormation property rather than `event_bridge_enabled`, which deploys a custom-resource
@@ -336,7 +340,10 @@ class EnsStack(cdk.Stack):
     def _environment(self) -> dict[str, str]:
         """What `chalicelib.config` reads: the physical name of every resource, the issuers, the pepper."""
         env: dict[str, str] = {"ENS_REGION": self.region, "ENS_OIDC_ISSUERS": self.settings.oidc_json,
-                               "ENS_SECRET_PEPPER": self.pepper.secret_value.unsafe_unwrap()}
+                               "ENS_SECRET_PEPPER": self.pepper.secret_value.unsafe_unwrap(),
+                               # the API's CORS allows the portal's origin only (app.py reads it at import, which
+                               # `chalice package` does with this environment: API Gateway's preflight names it too)
+                               "ENS_PORTAL_ORIGIN": self.settings.portal.origin}
         # unsafe_unwrap: a CloudFormation dynamic reference, resolved at deployment; the template holds no secret.
         for logical, table in self.tables.items():
             env[resources.env_var("table", logical)] = table.table_name
@@ -515,6 +522,23 @@ class EnsStack(cdk.Stack):
         self._alarm("api-latency", "The API's p99 latency exceeded 5 seconds",
                     cloudwatch.Metric(namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=api_dims,
                                       statistic="p99", period=period), threshold=5000)
+
+    @property
+    def api_origin(self) -> str:
+        """The API's origin (a token: the REST API's id is known at deployment)."""
+        return cdk.Fn.join("", ["https://", self.app.get_resource("RestAPI").ref, ".execute-api.", self.region, ".",
+                                self.url_suffix])
+
+    @property
+    def api_url(self) -> str:
+        return cdk.Fn.join("", [self.api_origin, "/", self._api_stage()])
+
+    @property
+    def upload_origins(self) -> list[str]:
+        """Where browsers send the bytes of presigned uploads (virtual-hosted style, regional and global)."""
+        return [cdk.Fn.join("", ["https://", self.buckets[b.logical].bucket_name, host])
+                for b in resources.BUCKETS if b.browser_uploads
+                for host in (f".s3.{self.region}.amazonaws.com", ".s3.amazonaws.com")]
 
     def _api_stage(self) -> str:
         stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][self.stage]

@@ -45,6 +45,11 @@ def test_the_shipped_settings_still_hold_example_values_so_deploying_them_is_ref
     (lambda c: c.pop("sesIdentity"), "sesIdentity"),
     (lambda c: c.update(pointInTimeRecoveryDays=90), "1 to 35"),
     (lambda c: c.update(establishmentPrincipals=["123456789012"]), "not an ARN"),
+    (lambda c: c.pop("portal"), "portal: required"),
+    (lambda c: c["portal"].update(domain="https://monespacesante.fr/"), "host name"),
+    (lambda c: c["portal"].update(certificateArn="arn:aws:acm:eu-west-3:1:certificate/x"), "us-east-1"),
+    (lambda c: c["portal"].pop("oidcClientId"), "missing oidcClientId"),
+    (lambda c: c.update(oidcIssuers=[i for i in c["oidcIssuers"] if "patient" not in i["roles"]]), "patient role"),
 ])
 def test_bad_settings_fail_at_synthesis(shipped: dict[str, Any], change: Any, message: str) -> None:
     context = copy.deepcopy(shipped)
@@ -60,6 +65,8 @@ def test_real_values_are_not_placeholders(shipped: dict[str, Any]) -> None:
         issuer["issuer"] = f"https://idp{n}.monespacesante.fr/realms/x"
         issuer["jwks_url"] = f"https://idp{n}.monespacesante.fr/realms/x/certs"
         issuer["audience"] = "ens-prod"
+    context["portal"] = {"domain": "monespacesante.fr", "oidcClientId": "ens-portal",
+                         "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0b1c-42"}
     assert load(STAGE, context).placeholders() == []
 
 

@@ -131,13 +131,17 @@ def joined_text(value: Any) -> str:
 # -- the assembly ---------------------------------------------------------------------------------------------------
 
 
-def test_synthesis_writes_one_stack_for_the_prod_stage_in_paris(assembly: Path) -> None:
+def test_synthesis_writes_the_data_stack_and_the_portal_stack_of_the_prod_stage_in_paris(assembly: Path) -> None:
     manifest = json.loads((assembly / "manifest.json").read_text())
     stacks = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
-    assert list(stacks) == [STAGE]
-    assert stacks[STAGE]["environment"] == f"aws://{ACCOUNT}/{config.REGION}"
+    assert sorted(stacks) == [STAGE, f"{STAGE}-portal"]
+    for artifact in stacks.values():
+        assert artifact["environment"] == f"aws://{ACCOUNT}/{config.REGION}"
     assert stacks[STAGE]["properties"]["stackName"] == f"ens-{STAGE}"
-    assert sorted(p.name for p in assembly.glob("*.template.json")) == [f"{STAGE}.template.json"]
+    assert stacks[f"{STAGE}-portal"]["properties"]["stackName"] == f"ens-{STAGE}-portal"
+    assert STAGE in stacks[f"{STAGE}-portal"].get("dependencies", [])
+    assert sorted(p.name for p in assembly.glob("*.template.json")) == [f"{STAGE}-portal.template.json",
+                                                                          f"{STAGE}.template.json"]
 
 
 def test_cfn_lint_reports_no_error_on_any_template(assembly: Path) -> None:

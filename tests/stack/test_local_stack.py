@@ -29,8 +29,9 @@ def free_port() -> int:
 
 class Stack:
     def __init__(self) -> None:
-        self.api_port, self.aws_port = free_port(), free_port()
-        self.env = {**os.environ, "ENS_API_PORT": str(self.api_port), "ENS_AWS_PORT": str(self.aws_port)}
+        self.api_port, self.aws_port, self.portal_port = free_port(), free_port(), free_port()
+        self.env = {**os.environ, "ENS_API_PORT": str(self.api_port), "ENS_AWS_PORT": str(self.aws_port),
+                    "ENS_PORTAL_PORT": str(self.portal_port)}
         for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             self.env.pop(name, None)
         self.process = subprocess.Popen([sys.executable, "-u", "-m", "ens_cli.stack"], cwd=ROOT, env=self.env,
@@ -91,6 +92,7 @@ def test_info_token_job_and_outbox(stack):
     info = stack.ens("info")
     assert info["api_url"].endswith(str(stack.api_port)) and info["aws_endpoint_url"].endswith(str(stack.aws_port))
     assert info["region"] == "eu-west-3" and info["inbox_prefix"] == "inbox/"
+    assert info["portal_url"] == f"http://127.0.0.1:{stack.portal_port}"
     agent = stack.ens("token", "--role", "agent")["token"]
     from helpers import person
 
@@ -161,6 +163,34 @@ def test_a_lab_drop_travels_s3_eventbridge_sqs_to_the_ingest_function(stack):
             break
         time.sleep(0.5)
     assert items and items[0]["type_code"] == "11502-2" and items[0]["status"] == "available"
+
+
+def test_the_portal_is_served_in_french_with_its_security_headers(stack):
+    portal = f"http://127.0.0.1:{stack.portal_port}"
+    with urllib.request.urlopen(f"{portal}/documents", timeout=10) as reply:  # the single-page fallback
+        page, headers = reply.read().decode(), reply.headers
+    assert 'lang="fr"' in page
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert f"http://127.0.0.1:{stack.api_port}" in headers["Content-Security-Policy"]  # connect-src: the API
+    with urllib.request.urlopen(f"{portal}/config.json", timeout=10) as reply:
+        assert json.loads(reply.read())["api_url"] == f"http://127.0.0.1:{stack.api_port}"
+
+
+def test_the_apis_cors_allows_the_portals_origin_only(stack):
+    def preflight(origin: str) -> dict:
+        request = urllib.request.Request(f"http://127.0.0.1:{stack.api_port}/me", method="OPTIONS", headers={
+            "Origin": origin, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return dict(reply.headers)
+
+    allowed = preflight(f"http://127.0.0.1:{stack.portal_port}")
+    assert allowed["Access-Control-Allow-Origin"] == f"http://127.0.0.1:{stack.portal_port}"
+    assert "Authorization" in allowed["Access-Control-Allow-Headers"]
+    other = preflight("https://evil.example")
+    assert other.get("Access-Control-Allow-Origin") != "https://evil.example"
+    status, headers, _ = stack.http("GET", "/health")
+    assert headers.get("Access-Control-Allow-Origin") == f"http://127.0.0.1:{stack.portal_port}"
 
 
 def test_ctrl_c_stops_every_process(stack):

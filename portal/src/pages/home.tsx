@@ -1,0 +1,45 @@
+/** The home page of a space: what is there, and where to go. */
+
+import { usePortal } from '../context';
+import { navigation } from '../spaces';
+import { Link, PageTitle } from '../ui';
+
+const DESCRIPTIONS: Record<string, string> = {
+  '/documents': 'Consulter, ajouter, masquer ou supprimer des documents.',
+  '/historique': 'Voir qui a consulté ou alimenté cet espace.',
+  '/partage': 'Autoriser ou bloquer des professionnels, médecin traitant, urgence.',
+  '/messages': 'Lire les messages des professionnels et y répondre.',
+  '/profil': 'Allergies, traitements, antécédents ; synthèse PDF.',
+  '/vaccinations': 'Le carnet de vaccination.',
+  '/mesures': 'Poids, taille, tension, glycémie…',
+  '/agenda': 'Les rendez-vous de santé.',
+  '/prevention': 'Vaccinations et dépistages recommandés.',
+  '/applications': 'Les applications de santé et vos accords.',
+  '/compte': 'Votre identité ; fermer votre espace.',
+};
+
+export function HomePage() {
+  const { space, me } = usePortal();
+  const sections = navigation(space).filter((i) => i.path !== '/');
+  return (
+    <>
+      <PageTitle lead={space.kind === 'self' ? `Bonjour ${me.given_name}.` : `Vous consultez l’espace de ${space.name}.`}>
+        {space.kind === 'self' ? 'Mon espace santé' : `Espace de ${space.name}`}
+      </PageTitle>
+      <div class="fr-grid-row fr-grid-row--gutters">
+        {sections.map((s) => (
+          <div class="fr-col-12 fr-col-sm-6 fr-col-lg-4" key={s.path}>
+            <div class="fr-tile fr-enlarge-link">
+              <div class="fr-tile__body">
+                <div class="fr-tile__content">
+                  <h2 class="fr-tile__title"><Link to={s.path}>{s.label}</Link></h2>
+                  <p class="fr-tile__desc">{DESCRIPTIONS[s.path] ?? ''}</p>
+                </div>
+              </div>
+            </div>
+          </div>
+        ))}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,81 @@
+/** The spaces a person may open in the portal: their own, the children's they manage (legal representative) and,
+ * once the API lists them (CONTRACT §10 `helped`), the people they help as a carer. What each may do there. */
+
+export type SpaceKind = 'self' | 'child' | 'helped';
+
+export interface PersonSummary {
+  ins: string;
+  given_name?: string;
+  family_name?: string;
+  birth_date?: string;
+  status?: string;
+}
+
+export interface MeLike extends PersonSummary {
+  dependants?: PersonSummary[];
+  /** §10: the people this person helps as a carer (absent until the API has it). */
+  helped?: PersonSummary[];
+}
+
+export interface Space {
+  ins: string;
+  kind: SpaceKind;
+  name: string;
+  /** The switcher's label: "Mon espace", "Espace de Léa (enfant)". */
+  label: string;
+  status: string;
+  /** Manage sharing: professionals, attending doctor, emergency settings, app consents (never a carer, §10). */
+  canManageSharing: boolean;
+  /** Close the space (the person's own space only: POST /me/closure). */
+  canClose: boolean;
+}
+
+function fullName(p: PersonSummary): string {
+  return [p.given_name, p.family_name].filter(Boolean).join(' ') || 'Personne sans nom';
+}
+
+export function spacesOf(me: MeLike): Space[] {
+  const own: Space = {
+    ins: me.ins, kind: 'self', name: fullName(me), label: 'Mon espace', status: me.status ?? 'active',
+    canManageSharing: true, canClose: true,
+  };
+  const children = (me.dependants ?? []).map<Space>((d) => ({
+    ins: d.ins, kind: 'child', name: fullName(d), label: `Espace de ${d.given_name || fullName(d)} (enfant)`,
+    status: d.status ?? 'active', canManageSharing: true, canClose: false,
+  }));
+  const helped = (me.helped ?? []).map<Space>((h) => ({
+    ins: h.ins, kind: 'helped', name: fullName(h), label: `Espace de ${fullName(h)} (personne aidée)`,
+    status: h.status ?? 'active', canManageSharing: false, canClose: false,
+  }));
+  const seen = new Set<string>();
+  return [own, ...children, ...helped].filter((s) => (seen.has(s.ins) ? false : (seen.add(s.ins), true)));
+}
+
+/** The space to show after the list changed: the one chosen before if still there, else the person's own. */
+export function pickSpace(spaces: Space[], wanted: string | null): Space {
+  return spaces.find((s) => s.ins === wanted) ?? spaces[0];
+}
+
+export interface NavItem {
+  path: string;
+  label: string;
+}
+
+/** The navigation of a space; sections a space's viewer may not use are left out. */
+export function navigation(space: Space): NavItem[] {
+  const items: (NavItem & { when?: boolean })[] = [
+    { path: '/', label: 'Accueil' },
+    { path: '/documents', label: 'Documents' },
+    { path: '/historique', label: 'Historique des accès' },
+    { path: '/partage', label: 'Partage et professionnels', when: space.canManageSharing },
+    { path: '/messages', label: 'Messagerie' },
+    { path: '/profil', label: 'Profil médical' },
+    { path: '/vaccinations', label: 'Vaccinations' },
+    { path: '/mesures', label: 'Mesures' },
+    { path: '/agenda', label: 'Agenda' },
+    { path: '/prevention', label: 'Prévention' },
+    { path: '/applications', label: 'Applications', when: space.canManageSharing },
+    { path: '/compte', label: 'Mon compte', when: space.kind === 'self' },
+  ];
+  return items.filter((i) => i.when !== false).map(({ path, label }) => ({ path, label }));
+}
