@@ -701,8 +701,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** Error */
-        Error: {
+        /** FieldError */
+        FieldError: {
+            /**
+             * Field
+             * @description The field at fault, as a dotted path into the body (beneficiaries.0.nir).
+             */
+            field: string;
             /**
              * Code
              * @description Stable, machine-readable.
@@ -710,9 +715,28 @@ export interface components {
             code: string;
             /**
              * Message
-             * @description A sentence a person understands, naming the field at fault.
+             * @description A sentence a person understands, naming the field.
              */
             message: string;
+        };
+        /** Error */
+        Error: {
+            /**
+             * Code
+             * @description Stable, machine-readable (the first problem's, when there are several).
+             */
+            code: string;
+            /**
+             * Message
+             * @description Sentences a person understands, naming every field at fault.
+             */
+            message: string;
+            /**
+             * Errors
+             * @description 422: one entry per field at fault, in order.
+             * @default null
+             */
+            errors?: components["schemas"]["FieldError"][] | null;
         };
         /** ProfileView */
         ProfileView: {
@@ -2239,7 +2263,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2310,7 +2334,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2382,7 +2415,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,7 +2486,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2527,7 +2569,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2598,7 +2640,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2656,7 +2707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2730,7 +2781,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2801,7 +2852,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2859,7 +2919,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2917,7 +2977,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2977,7 +3037,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3049,7 +3118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3094,7 +3163,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3163,7 +3232,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3274,7 +3352,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3355,7 +3442,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3412,7 +3508,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3470,7 +3566,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3521,7 +3617,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3581,7 +3686,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3650,7 +3764,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3728,7 +3851,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3779,7 +3911,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3895,7 +4036,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3956,7 +4106,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4025,7 +4175,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4097,7 +4256,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4177,7 +4336,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4406,7 +4574,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4502,7 +4679,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4582,7 +4759,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4641,7 +4827,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4707,7 +4893,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4788,7 +4974,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4846,7 +5041,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4918,7 +5113,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4990,7 +5194,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5048,7 +5252,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5128,7 +5332,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5186,7 +5399,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5257,7 +5470,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5328,7 +5550,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5400,7 +5631,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5463,7 +5694,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A field's value is not valid */
+            /** @description A value is not valid (each field at fault is named in errors) */
             422: {
                 headers: {
                     [name: string]: unknown;
