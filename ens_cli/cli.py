@@ -248,8 +248,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Only errors on stderr: the app's INFO lines (a job's "job finished") would bury them.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Only errors on stderr: the app's INFO lines (a job's "job finished") would bury them. Forced, not defaulted:
+    # a shell (or a test run) that made itself a local-stage process already carries the stack's INFO level.
+    os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("ENS_CLI_LOG_LEVEL", "WARNING")
     cli = parser()
     args = cli.parse_args(argv)
     if args.command is None:  # `ens` alone
