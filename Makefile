@@ -18,7 +18,7 @@ install: $(STAMP)
 run: $(STAMP)  ## the whole stack: AWS emulator, resources, event worker and schedules, API
 	$(BIN)/python -u -m ens_cli.stack
 
-test: $(STAMP)  ## the whole test suite (unit, handlers with moto, stack)
+test: lint  ## make lint's checks, then the whole test suite (unit, handlers with moto, stack)
 	$(BIN)/python -m pytest
 
 fuzz: $(STAMP)  ## Schemathesis against a local stack it starts: >= 2,000 generated requests, no 5xx, declared answers
@@ -32,8 +32,10 @@ audit: $(STAMP)  ## bandit (justified skips in tests/security/bandit-*.yml) and 
 	$(BIN)/bandit -c tests/security/bandit-cli.yml -r ens_cli -q
 	$(BIN)/python -m pytest tests/security -q -rs
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff; mypy (strict for domain/ and services/); import-linter's layer contracts (pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)  ## benchmarks (ratios side by side, ~6 min): prints the table, writes docs/benchmarks.md
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -37,7 +37,6 @@ class Settings:
     oidc_issuers: tuple[OidcIssuer, ...] = ()
     secret_pepper: str = ""  # keyed hashing of provisional codes and card serials
     overrides: dict[str, str] = field(default_factory=dict)
-    public_api_url: str | None = None
     presign_seconds: int = 300
 
     @property
@@ -82,7 +81,6 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         secret_pepper=env.get("ENS_SECRET_PEPPER", ""),
         overrides={k: v for k, v in env.items() if k.startswith(("ENS_TABLE_", "ENS_BUCKET_", "ENS_QUEUE_",
                                                                    "ENS_TOPIC_"))},
-        public_api_url=env.get("ENS_PUBLIC_API_URL"),
     )
 
 

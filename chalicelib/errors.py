@@ -72,11 +72,14 @@ class TooManyAttempts(DomainError):
         self.retry_after = retry_after
 
 
-class PayloadTooLarge(DomainError):
-    code = "too_large"
-
-
 class Unavailable(DomainError):
     """A dependency failed; nothing was changed, the call can be retried (503)."""
 
     code = "unavailable"
+
+
+class Busy(Unavailable):
+    """Others kept changing the same thing while this request tried to (a versioned write lost every retry):
+    nothing was changed, the call can be retried (503 ``busy``)."""
+
+    code = "busy"

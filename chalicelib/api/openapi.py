@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from chalicelib.api.http import SPECS, RouteSpec, resolve
@@ -17,7 +18,7 @@ STATUS_TEXT = {
 
 
 def _schema(ref: str, components: dict[str, Any]) -> dict[str, Any]:
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter  # pydantic: heavy, loaded by the first request that needs it
 
     model = resolve(ref)
     adapter = TypeAdapter(model)
@@ -30,7 +31,7 @@ def _schema(ref: str, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def _request_schema(ref: str, components: dict[str, Any]) -> dict[str, Any]:
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter  # pydantic: heavy, loaded by the first request that needs it
 
     model = resolve(ref)
     schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}", mode="validation")
@@ -55,8 +56,9 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         op["security"] = [{}, {"bearer": []}]
     else:
         op["security"] = []
-    if spec.roles:
-        op["x-roles"] = list(spec.roles)
+    if spec.action is not None:
+        op["x-action"] = spec.action.value
+        op["x-roles"] = list(spec.roles)  # derived from the access decision's table (domain/access.py)
     params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
               for p in _path_params(spec.path)]
     for q in spec.query:
@@ -78,8 +80,9 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": STATUS_TEXT.get(spec.status, "OK")}
     if spec.status != 204:
         if spec.produces == "application/json":
-            ok["content"] = {"application/json": {"schema": _schema(spec.response, components)
-                                                  if spec.response else {"type": "object"}}}
+            schema = {"type": "object"} if spec.response in (None, "chalicelib.models.common:OpenApiDocument") \
+                else _schema(spec.response, components)
+            ok["content"] = {"application/json": {"schema": schema}}
         else:
             ok["content"] = {spec.produces: {"schema": {"type": "string", "format": "binary"}
                                              if spec.produces == "application/pdf" else {"type": "string"}}}
@@ -95,8 +98,6 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def _path_params(path: str) -> list[str]:
-    import re
-
     return re.findall(r"{(\w+)}", path)
 
 

@@ -7,12 +7,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.models.common import Out, Strict, UtcDateTime
-
-BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
+from chalicelib.domain.identity import check_nir
+from chalicelib.domain.results import InvalidRow
+from chalicelib.errors import InvalidInput
+from chalicelib.models.common import KEEP_NULL, Cursor, Out, Strict, Time, UtcDateTime
+from chalicelib.models.problems import validation_message
 
 
 def _entry_from_text(value: Any) -> Any:
@@ -64,17 +66,23 @@ class Profile(Strict):
     organ_donation: bool | None = Field(None, description="False: the person refuses organ donation.")
 
 
+class Source(Out):
+    role: str
+    id: str
+    profession: str | None = None
+
+
 class ProfileView(Out):
     allergies: list[dict[str, Any]]
     conditions: list[dict[str, Any]]
     treatments: list[dict[str, Any]]
     hospitalisations: list[dict[str, Any]]
     family_history: list[dict[str, Any]]
-    blood_group: str | None = None
-    advance_directives: dict[str, Any] | None = None
-    organ_donation: bool | None = None
-    updated_at: str | None = None
-    updated_by: dict[str, Any] | None = None
+    blood_group: Annotated[str | None, KEEP_NULL] = None
+    advance_directives: Annotated[dict[str, Any] | None, KEEP_NULL] = None
+    organ_donation: Annotated[bool | None, KEEP_NULL] = None
+    updated_at: Time | None = None
+    updated_by: Source | None = None
 
 
 class VaccinationCreate(Strict):
@@ -92,25 +100,19 @@ class VaccinationCreate(Strict):
         return value
 
 
-class Source(Out):
-    role: str
-    id: str
-    profession: str | None = None
-
-
 class Vaccination(Out):
     vaccination_id: str
     vaccine: str
-    date: str
+    date: dt.date
     dose: str | None = None
     lot: str | None = None
     recorded_by: Source
-    recorded_at: str
+    recorded_at: Time
 
 
 class VaccinationPage(Out):
     items: list[Vaccination]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class MeasurementCreate(Strict):
@@ -143,14 +145,14 @@ class Measurement(Out):
     label: str
     value: float
     unit: str
-    effective_at: str
+    effective_at: Time
     source: Source
-    recorded_at: str
+    recorded_at: Time
 
 
 class MeasurementPage(Out):
     items: list[Measurement]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class AppointmentCreate(Strict):
@@ -171,18 +173,18 @@ class AppointmentCreate(Strict):
 class Appointment(Out):
     appointment_id: str
     title: str
-    start: str
-    end: str
+    start: Time
+    end: Time
     location: str | None = None
     professional: str | None = None
     note: str | None = None
     source: Source
-    created_at: str
+    created_at: Time
 
 
 class AppointmentPage(Out):
     items: list[Appointment]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class Reminder(Out):
@@ -190,7 +192,7 @@ class Reminder(Out):
     programme: str
     kind: Literal["vaccination", "screening"]
     label: str
-    due_on: str
+    due_on: dt.date
     status: Literal["due", "upcoming"]
     notified: bool
     source: str
@@ -222,6 +224,24 @@ class ReimbursementLine(Strict):
 class ReimbursementBatch(Strict):
     items: list[Any] = Field(min_length=1, max_length=1000, description="Reimbursement lines, validated one by one.")
 
+    def lines(self) -> list[ReimbursementLine | InvalidRow]:
+        """Each line validated on its own: a line, or why it is not one (its INS checked like any NIR)."""
+        return [_line(index, raw) for index, raw in enumerate(self.items)]
+
+
+def _line(index: int, raw: Any) -> ReimbursementLine | InvalidRow:
+    given = raw.get("ins") if isinstance(raw, dict) else None
+    given = given if isinstance(given, str) else ""
+    if not isinstance(raw, dict):
+        return InvalidRow(given, f"Line {index} must be a JSON object.")
+    try:
+        line = ReimbursementLine.model_validate(raw)
+        return line.model_copy(update={"ins": check_nir(line.ins, field="ins")})
+    except ValidationError as error:
+        return InvalidRow(given, validation_message(error)[1])
+    except InvalidInput as error:
+        return InvalidRow(given, error.message)
+
 
 class ReimbursementResult(Out):
     index: int
@@ -237,15 +257,15 @@ class ReimbursementResults(Out):
 
 class Reimbursement(Out):
     reimbursement_id: str
-    date: str
+    date: dt.date
     act: str
     amount_paid: float
     amount_reimbursed: float
     currency: str = "EUR"
     reference: str | None = None
-    recorded_at: str
+    recorded_at: Time
 
 
 class ReimbursementPage(Out):
     items: list[Reimbursement]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
-from chalicelib.models.common import Out, Strict
+from chalicelib.domain.catalogue import as_items
+from chalicelib.models.common import KEEP_NULL, Cursor, Out, Strict, Time
 
 DataCategory = Literal["documents", "measurements", "agenda", "profile", "vaccinations"]
 
@@ -39,19 +40,27 @@ class AppChange(Strict):
     name: str | None = Field(None, min_length=1, max_length=120)
 
 
+def _items(value: Any) -> Any:
+    """Grants as the domain holds them (a set of (category, access)) → the listed form."""
+    return as_items(frozenset(value)) if isinstance(value, (set, frozenset)) else value
+
+
+Grants = Annotated[list[dict[str, str]], BeforeValidator(_items)]
+
+
 class App(Out):
     app_id: str
     name: str
     category: str
     status: str
-    data_access: list[dict[str, str]]
+    data_access: Grants
     description: str | None = None
     publisher: str | None = None
 
 
 class AppPage(Out):
     items: list[App]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class ConsentRequest(Strict):
@@ -60,14 +69,14 @@ class ConsentRequest(Strict):
 
 class Consent(Out):
     app_id: str
-    name: str | None = None
+    name: Annotated[str | None, KEEP_NULL] = None
     app_status: str
-    grants: list[dict[str, str]]
-    granted_at: str
+    grants: Grants
+    granted_at: Time
     needs_reapproval: bool
-    effective_grants: list[dict[str, str]]
+    effective_grants: Grants
 
 
 class ConsentPage(Out):
     items: list[Consent]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None

@@ -9,7 +9,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain import identity
+from chalicelib.domain.results import InvalidRow
 from chalicelib.models.common import Email, Nir, Out, Phone, Strict, UtcDateTime
+from chalicelib.models.problems import validation_message
 
 VitaleSerial = Annotated[str, Field(pattern=r"^\d{8,13}$", description="Vitale card serial: 8 to 13 digits.")]
 MAX_BATCH = 1000
@@ -66,20 +68,23 @@ class EnrolmentBatch(Strict):
         description="Rows validated one by one: a bad row is reported and never sinks the batch.",
     )
 
+    def rows(self) -> list[Beneficiary | InvalidRow]:
+        """Each row as a Beneficiary, or why it is not one (naming the field)."""
+        return [validate_row(index, row) for index, row in enumerate(self.beneficiaries)]
 
-def validate_row(index: int, row: Any) -> tuple[Beneficiary | None, str | None]:
+
+def validate_row(index: int, row: Any) -> Beneficiary | InvalidRow:
     """A row as a Beneficiary, or the reason it is invalid (naming the field)."""
-    from chalicelib.models.problems import validation_message
-
     if isinstance(row, Beneficiary):
-        return row, None
+        return row
+    given = row.get("nir") if isinstance(row, dict) else None
+    given = given if isinstance(given, str) else ""
     if not isinstance(row, dict):
-        return None, f"row {index} must be a JSON object"
+        return InvalidRow(given, f"row {index} must be a JSON object")
     try:
-        return Beneficiary.model_validate(row), None
+        return Beneficiary.model_validate(row)
     except ValidationError as error:
-        _, message = validation_message(error)
-        return None, message
+        return InvalidRow(given, validation_message(error)[1])
 
 
 class EnrolmentResult(Out):
@@ -118,7 +123,7 @@ class Dependant(Out):
     ins: str
     given_name: str
     family_name: str
-    birth_date: str
+    birth_date: dt.date
     status: str
 
 
@@ -127,7 +132,7 @@ class Me(Out):
     status: str
     given_name: str
     family_name: str
-    birth_date: str
+    birth_date: dt.date
     dependants: list[Dependant]
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.models.common import Id, Nir, Out, Strict
+from chalicelib.models.common import KEEP_NULL, Cursor, Id, Nir, Out, Strict, Time
 
 MAX_ATTACHMENTS = 10
 
@@ -82,7 +82,7 @@ class MessageView(Out):
     message_id: str
     sender: Participant
     body: str
-    sent_at: str
+    sent_at: Time
     attachments: list[AttachmentRef]
 
 
@@ -92,20 +92,20 @@ class ConversationSummary(Out):
     status: Literal["open", "closed"]
     patient_ins: str
     starter: Participant
-    created_at: str
-    last_message_at: str
+    created_at: Time
+    last_message_at: Time
 
 
 class ConversationPage(Out):
     items: list[ConversationSummary]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class ConversationDetail(ConversationSummary):
-    closed_at: str | None = None
+    closed_at: Annotated[Time | None, KEEP_NULL] = None
     message_count: int
     messages: list[MessageView] = Field(description="Oldest first; ?limit=&cursor= page through them.")
-    next_cursor: str | None = Field(None, description="The next page of messages.")
+    next_cursor: Annotated[str | None, KEEP_NULL] = Field(None, description="The next page of messages.")
 
 
 class ConversationStatus(Out):
@@ -117,7 +117,7 @@ class AttachmentDetail(AttachmentRef):
     conversation_id: str
     message_id: str
     sender: Participant
-    created_at: str
+    created_at: Time
     rejection: str | None = None
     filed_document_id: str | None = Field(None, description="The patient filed it into their record as this "
                                                             "document.")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.models.common import Id, Out, Rpps, Strict
+from chalicelib.models.common import KEEP_NULL, Cursor, Id, Out, Rpps, Strict, Time
 
 
 class DocumentCreate(Strict):
@@ -43,7 +43,7 @@ class DocumentView(Out):
     category_label: str
     status: Literal["pending", "available", "rejected", "superseded"]
     author: Person
-    created_at: str
+    created_at: Time
     masked: bool
     hidden_from_patient: bool
     content_type: str
@@ -60,7 +60,7 @@ class DocumentDetail(DocumentView):
 
 class DocumentPage(Out):
     items: list[DocumentView]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class DocumentPatch(Strict):
@@ -93,14 +93,14 @@ class Relation(Out):
     rpps: str
     status: str
     via: str
-    since: str
+    since: Time
     profession: str | None = None
     attending_doctor: bool | None = None
 
 
 class RelationPage(Out):
     items: list[Relation]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class AttendingDoctor(Strict):
@@ -108,8 +108,8 @@ class AttendingDoctor(Strict):
 
 
 class AttendingDoctorView(Out):
-    rpps: str | None = None
-    since: str | None = None
+    rpps: Annotated[str | None, KEEP_NULL] = None
+    since: Annotated[Time | None, KEEP_NULL] = None
 
 
 class EmergencySettings(Strict):
@@ -132,12 +132,12 @@ class EmergencyAccessRequest(Strict):
 class EmergencyAccessGrant(Out):
     status: str
     mode: str
-    granted_at: str
-    expires_at: str
+    granted_at: Time
+    expires_at: Time
 
 
 class AccessEntry(Out):
-    at: str
+    at: Time
     actor: Person
     action: str
     mode: Literal["normal", "emergency", "app"]
@@ -147,13 +147,13 @@ class AccessEntry(Out):
 
 class AccessLogPage(Out):
     items: list[AccessEntry]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
 
 
 class Rejection(Out):
     rejection_id: str
-    at: str
-    received_at: str
+    at: Time
+    received_at: Time
     key: str
     quarantine_key: str
     reason: str
@@ -163,4 +163,4 @@ class Rejection(Out):
 
 class RejectionPage(Out):
     items: list[Rejection]
-    next_cursor: str | None = None
+    next_cursor: Cursor = None
