@@ -539,3 +539,86 @@ class RecordingRenderer:
     def render(self, value: Any) -> bytes:
         self.rendered.append(value)
         return b"rendered"
+
+
+class FakeConversations:
+    """Conversations, their messages and attachments, and each participant's list."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[str, Any] = {}
+        self.messages_by: dict[str, list[Any]] = {}
+        self.attachment_items: dict[tuple[str, str], Any] = {}
+
+    def start(self, conversation: Any, message: Any, attachments: list[Any]) -> None:
+        self.conversations[conversation.conversation_id] = copy.deepcopy(conversation)
+        self.messages_by[conversation.conversation_id] = [copy.deepcopy(message)]
+        for attachment in attachments:
+            self.attachment_items[(attachment.conversation_id, attachment.attachment_id)] = copy.deepcopy(attachment)
+
+    def get(self, conversation_id: str) -> Any:
+        found = self.conversations.get(conversation_id)
+        return copy.deepcopy(found) if found else None
+
+    def post(self, conversation: Any, message: Any, attachments: list[Any]) -> None:
+        stored = self.conversations.get(conversation.conversation_id)
+        if stored is None or stored.status != "open":
+            raise ConcurrentUpdate(conversation.conversation_id)
+        stored.last_message_at = message.sent_at
+        stored.message_count += 1
+        self.messages_by[conversation.conversation_id].append(copy.deepcopy(message))
+        for attachment in attachments:
+            self.attachment_items[(attachment.conversation_id, attachment.attachment_id)] = copy.deepcopy(attachment)
+
+    def set_status(self, conversation: Any, status: str, now: dt.datetime) -> None:
+        stored = self.conversations.get(conversation.conversation_id)
+        if stored is None or stored.status != conversation.status:
+            raise ConcurrentUpdate(conversation.conversation_id)
+        stored.status, stored.closed_at = status, (now if status != "open" else None)
+        conversation.status, conversation.closed_at = stored.status, stored.closed_at
+
+    def messages(self, conversation_id: str, limit: int, cursor: str | None) -> Page[Any]:
+        keyed = [(m.message_id, m) for m in self.messages_by.get(conversation_id, [])]
+        return _page(keyed, limit, cursor, newest_first=False, listing=f"msg:{conversation_id}")
+
+    def attachment(self, conversation_id: str, attachment_id: str) -> Any:
+        found = self.attachment_items.get((conversation_id, attachment_id))
+        return copy.deepcopy(found) if found else None
+
+    def attachments(self, conversation_id: str, attachment_ids: list[str]) -> dict[str, Any]:
+        return {a: found for a in attachment_ids if (found := self.attachment(conversation_id, a))}
+
+    def settle(self, attachment: Any) -> bool:
+        stored = self.attachment_items.get((attachment.conversation_id, attachment.attachment_id))
+        if stored is None or stored.status != "pending":
+            return False
+        self.attachment_items[(attachment.conversation_id, attachment.attachment_id)] = copy.deepcopy(attachment)
+        return True
+
+    def claim_filing(self, attachment: Any, document_id: str, now: dt.datetime) -> bool:
+        stored = self.attachment_items.get((attachment.conversation_id, attachment.attachment_id))
+        if stored is None or stored.filed_document_id:
+            return False
+        stored.filed_document_id, stored.filed_at = document_id, now
+        attachment.filed_document_id, attachment.filed_at = document_id, now
+        return True
+
+    def release_filing(self, attachment: Any, document_id: str) -> None:
+        stored = self.attachment_items.get((attachment.conversation_id, attachment.attachment_id))
+        if stored is not None and stored.filed_document_id == document_id:
+            stored.filed_document_id = stored.filed_at = None
+
+    def page_for(self, party: Any, limit: int, cursor: str | None) -> Page[Any]:
+        keyed = [(c.conversation_id, copy.deepcopy(c)) for c in self.conversations.values()
+                 if party in (c.starter, c.patient)]
+        return _page(keyed, limit, cursor, listing=f"party:{party.key}")
+
+    def all_for(self, party: Any) -> list[Any]:
+        return self.page_for(party, 10_000, None).items
+
+    def erase(self, conversation: Any) -> int:
+        erased = len(self.messages_by.pop(conversation.conversation_id, [])) + 1
+        self.conversations.pop(conversation.conversation_id, None)
+        for key in [k for k in self.attachment_items if k[0] == conversation.conversation_id]:
+            del self.attachment_items[key]
+            erased += 1
+        return erased

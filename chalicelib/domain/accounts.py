@@ -137,8 +137,9 @@ class Account:
             return DueKind.NOTICE, self.opened_at or self.notified_at
         if self.status == Status.NOTIFIED:
             return DueKind.EXPIRY, self.window_ends_at
-        if self.status == Status.CLOSED:
-            return DueKind.PURGE, self.purge_at  # type: ignore[return-value]
+        purge_at = self.purge_at
+        if purge_at is not None:
+            return DueKind.PURGE, purge_at
         return None
 
     # -- rules --------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The tables below are written from the contract, one row a rule, first match wins: they are the specification, and
 ``decide`` must agree with them on every actor, action, document, conversation and setting hypothesis can think of.
-""" 
+"""
 
 from __future__ import annotations
 
