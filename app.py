@@ -13,10 +13,9 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib import jobs, resources
+from chalicelib import resources
 from chalicelib.api import care, catalogue, lifecycle, messaging, records, sharing, system
 from chalicelib.api.http import uniform_errors
-from chalicelib.events import handle_object_created
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
 app.api.binary_types.append("application/pdf")
@@ -32,19 +31,29 @@ OBJECT_CREATED = {"source": ["aws.s3"], "detail-type": ["Object Created"]}
 
 @app.on_cw_event(OBJECT_CREATED, name=resources.INGEST_RULE.handler)
 def ingest_object(event: Any) -> dict[str, Any]:
+    # Each Lambda function loads its own handler's code only: the API's cold start never pays for the ingest's
+    # or the jobs' (the same applies below).
+    from chalicelib.events import handle_object_created
+
     return handle_object_created(event.to_dict())
 
 
 @app.schedule(resources.JOBS["opt-out-expiry"].expression, name=resources.JOBS["opt-out-expiry"].handler)
 def opt_out_expiry(event: Any) -> dict[str, Any]:
+    from chalicelib import jobs
+
     return jobs.run("opt-out-expiry", event.to_dict())
 
 
 @app.schedule(resources.JOBS["archive-purge"].expression, name=resources.JOBS["archive-purge"].handler)
 def archive_purge(event: Any) -> dict[str, Any]:
+    from chalicelib import jobs
+
     return jobs.run("archive-purge", event.to_dict())
 
 
 @app.schedule(resources.JOBS["reminders"].expression, name=resources.JOBS["reminders"].handler)
 def reminders(event: Any) -> dict[str, Any]:
+    from chalicelib import jobs
+
     return jobs.run("reminders", event.to_dict())

@@ -19,7 +19,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import config, observability, resources
-from chalicelib.ports import ArchiveEraser, Clock, Ids, SpaceListener
 
 if TYPE_CHECKING:
     from chalicelib.adapters.accounts_repo import DynamoAccountRepository
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.records_repo import DynamoDocuments
     from chalicelib.adapters.s3store import S3Store
     from chalicelib.adapters.tokens import TokenService
+    from chalicelib.ports import ArchiveEraser, Clock, Ids, SpaceListener
     from chalicelib.services.access import AccessService
     from chalicelib.services.agenda import AgendaService
     from chalicelib.services.care import CareService

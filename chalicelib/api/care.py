@@ -14,30 +14,31 @@ from chalicelib.domain.access import Action
 bp = Blueprint(__name__)
 TAG = "Profile, agenda and reimbursements"
 M = "chalicelib.models.care:"
+A = "chalicelib.models.answers.care:"
 
 
-@route(bp, "/patients/{ins}/profile", "GET", tag=TAG, action=Action.READ_PROFILE, response=M + "ProfileView",
+@route(bp, "/patients/{ins}/profile", "GET", tag=TAG, action=Action.READ_PROFILE, response=A + "ProfileView",
        errors=(403, 404, 422), summary="The medical profile (patient, legal representative, authorised professionals).")
 def get_profile(call: Call, ins: str) -> Any:
     return container().care.profile(call.caller, ins)
 
 
 @route(bp, "/patients/{ins}/profile", "PUT", tag=TAG, action=Action.WRITE_PROFILE, body=M + "Profile",
-       response=M + "ProfileView", errors=(400, 403, 404, 422),
+       response=A + "ProfileView", errors=(400, 403, 404, 422),
        summary="Write the medical profile (the patient or a legal representative).")
 def put_profile(call: Call, ins: str) -> Any:
     return container().care.put_profile(call.caller, ins, call.body)
 
 
 @route(bp, "/patients/{ins}/vaccinations", "POST", tag=TAG, action=Action.WRITE_VACCINATIONS,
-       body=M + "VaccinationCreate", response=M + "Vaccination", status=201, errors=(400, 403, 404, 422),
+       body=M + "VaccinationCreate", response=A + "Vaccination", status=201, errors=(400, 403, 404, 422),
        summary="Record a vaccination (date, dose, lot).")
 def add_vaccination(call: Call, ins: str) -> Any:
     return container().care.add_vaccination(call.caller, ins, call.body)
 
 
 @route(bp, "/patients/{ins}/vaccinations", "GET", tag=TAG, action=Action.READ_VACCINATIONS,
-       response=M + "VaccinationPage", query=PAGING, errors=(400, 403, 404, 422),
+       response=A + "VaccinationPage", query=PAGING, errors=(400, 403, 404, 422),
        summary="Vaccinations, most recent first.")
 def list_vaccinations(call: Call, ins: str) -> Any:
     limit, cursor = paging(call)
@@ -45,14 +46,14 @@ def list_vaccinations(call: Call, ins: str) -> Any:
 
 
 @route(bp, "/patients/{ins}/measurements", "POST", tag=TAG, action=Action.WRITE_MEASUREMENTS,
-       body=M + "MeasurementCreate", response=M + "Measurement", status=201, errors=(400, 403, 404, 422),
+       body=M + "MeasurementCreate", response=A + "Measurement", status=201, errors=(400, 403, 404, 422),
        summary="Record a measurement (LOINC code, value in the expected unit, within the physiological range).")
 def add_measurement(call: Call, ins: str) -> Any:
     return container().care.add_measurement(call.caller, ins, call.body)
 
 
 @route(bp, "/patients/{ins}/measurements", "GET", tag=TAG, action=Action.READ_MEASUREMENTS,
-       response=M + "MeasurementPage", query=(QueryParam("code", "Only this LOINC code."), *PAGING),
+       response=A + "MeasurementPage", query=(QueryParam("code", "Only this LOINC code."), *PAGING),
        errors=(400, 403, 404, 422), summary="Measurements, most recent first (never shown to professionals).")
 def list_measurements(call: Call, ins: str) -> Any:
     limit, cursor = paging(call)
@@ -69,12 +70,12 @@ def summary_pdf(call: Call, ins: str) -> Any:
 
 
 @route(bp, "/patients/{ins}/appointments", "POST", tag=TAG, action=Action.WRITE_AGENDA, body=M + "AppointmentCreate",
-       response=M + "Appointment", status=201, errors=(400, 403, 404, 422), summary="Add an appointment to the agenda.")
+       response=A + "Appointment", status=201, errors=(400, 403, 404, 422), summary="Add an appointment to the agenda.")
 def add_appointment(call: Call, ins: str) -> Any:
     return container().agenda.add_appointment(call.caller, ins, call.body)
 
 
-@route(bp, "/patients/{ins}/appointments", "GET", tag=TAG, action=Action.READ_AGENDA, response=M + "AppointmentPage",
+@route(bp, "/patients/{ins}/appointments", "GET", tag=TAG, action=Action.READ_AGENDA, response=A + "AppointmentPage",
        query=(QueryParam("from", "Only appointments starting at or after this ISO-8601 time (with its zone)."),
               *PAGING),
        errors=(400, 403, 404, 422), summary="Appointments in chronological order.")
@@ -91,7 +92,7 @@ def agenda_ics(call: Call, ins: str) -> Any:
                              "Content-Disposition": 'attachment; filename="agenda-espace-sante.ics"'})
 
 
-@route(bp, "/patients/{ins}/reminders", "GET", tag=TAG, action=Action.READ_REMINDERS, response=M + "ReminderList",
+@route(bp, "/patients/{ins}/reminders", "GET", tag=TAG, action=Action.READ_REMINDERS, response=A + "ReminderList",
        errors=(403, 404, 422),
        summary="Recommended vaccinations and screenings due for the patient's age and sex (French calendar).")
 def reminders(call: Call, ins: str) -> Any:
@@ -99,14 +100,14 @@ def reminders(call: Call, ins: str) -> Any:
 
 
 @route(bp, "/reimbursements", "POST", tag=TAG, action=Action.LOAD_REIMBURSEMENTS, body=M + "ReimbursementBatch",
-       response=M + "ReimbursementResults", errors=(400, 403, 422),
+       response=A + "ReimbursementResults", errors=(400, 403, 422),
        summary="Load reimbursement lines (back office); each line is reported on its own.")
 def load_reimbursements(call: Call) -> Any:
     return {"results": container().reimbursements.load(call.caller, call.body)}
 
 
 @route(bp, "/patients/{ins}/reimbursements", "GET", tag=TAG, action=Action.READ_REIMBURSEMENTS,
-       response=M + "ReimbursementPage", query=PAGING, errors=(400, 403, 404, 422),
+       response=A + "ReimbursementPage", query=PAGING, errors=(400, 403, 404, 422),
        summary="Reimbursements, most recent first (the patient alone).")
 def list_reimbursements(call: Call, ins: str) -> Any:
     limit, cursor = paging(call)

@@ -10,16 +10,17 @@ action it performs (``action=Action.X``, from ``chalicelib/domain/access.py``) o
 3. the path parameters (an INS, an RPPS: 422 naming the parameter);
 4. the body, parsed with its pydantic model (400 unreadable, too deeply nested; 422 naming the fields);
 5. the handler, which calls one service (the service asks the whole decision, with the facts);
-6. the result, serialised through the declared response model (``response=``), which reads it by attribute: the
-   model is at once the OpenAPI schema and the serialiser, so a result that drifts from it fails loudly.
+6. the result, serialised through the declared answer (``response=``, a dataclass of
+   ``chalicelib/models/answers``), which reads it by attribute: the answer is at once the OpenAPI schema and the
+   serialiser, so a result that drifts from it fails loudly.
 
 Domain errors map to their status by class (:data:`ERROR_STATUS`); anything else is a logged 500 that says
 nothing of the cause. The OpenAPI ``x-roles`` of each operation is :func:`chalicelib.domain.access.roles_for` of
 its action, derived from the decision's table.
 
-Cold start: this module imports the standard library, the errors and the access decision's table only. Models are
-named as ``"module:Class"`` strings and imported on first use (pydantic); the composition root, PyJWT and
-Powertools load with the first request that needs them.
+Cold start: models and answers are named as ``"module:Class"`` strings and imported on first use; pydantic loads
+with the first body parsed (a request without a body never loads it), PyJWT with the first token signed by an
+issuer (RS256), Powertools with the first log line.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from chalicelib.errors import (
     Unauthenticated,
     Unavailable,
 )
+from chalicelib.models import answers
 
 JSON = "application/json"
 # Chalice answers 415 with a body of its own to types outside this list; accept the usual ones and let
@@ -252,23 +254,24 @@ def authenticate(request: Any, required: bool = True) -> Actor | None:
     return actor_from_claims(claims)
 
 
-def serialise(result: Any, model_ref: str | None) -> Any:
-    """A service's result through the route's response model (read by attribute), as JSON-ready data."""
-    if model_ref is None:
+def serialise(result: Any, answer_ref: str | None) -> Any:
+    """A service's result through the route's answer (read by attribute), as JSON-ready data (the raw OpenAPI
+    document has no answer: it is passed as built)."""
+    if answer_ref is None:
         return result
-    model = resolve(model_ref)
-    return model.model_validate(result, from_attributes=True).model_dump(mode="json")
+    return answers.serialise(result, resolve(answer_ref))
 
 
 def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str, action: Action | None = None,
           auth: Auth = "required", body: str | None = None, response: str | None = None, status: int = 200,
           errors: tuple[int, ...] = (), query: tuple[QueryParam, ...] = (), produces: str = JSON,
-          description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a thin handler; see the module docstring."""
+          description: str = "", raw: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a thin handler; see the module docstring. ``raw``: the JSON answer is passed as built (the OpenAPI
+    document only)."""
     if (action is None) != (auth == "none"):
         raise TypeError(f"{method} {path}: a route declares the action it performs, or is public (auth='none')")
-    if produces == JSON and response is None and status != 204:
-        raise TypeError(f"{method} {path}: a JSON route declares its response model")
+    if produces == JSON and response is None and status != 204 and not raw:
+        raise TypeError(f"{method} {path}: a JSON route declares its answer (response=)")
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(path, method, summary, auth, action, body, response, status, errors, query, produces, tag,

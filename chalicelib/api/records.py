@@ -14,9 +14,10 @@ from chalicelib.domain.access import Action
 bp = Blueprint(__name__)
 TAG = "Medical record"
 M = "chalicelib.models.records:"
+A = "chalicelib.models.answers.records:"
 
 
-@route(bp, "/document-types", "GET", tag=TAG, auth="none", response=M + "DocumentTypes",
+@route(bp, "/document-types", "GET", tag=TAG, auth="none", response=A + "DocumentTypes",
        summary="The published LOINC document types, their categories and who may see them (authorisation matrix).")
 def document_types(call: Call) -> Any:
     items = [{"code": t.code, "label": t.label_fr, "label_en": t.label_en, "category": t.category,
@@ -28,13 +29,13 @@ def document_types(call: Call) -> Any:
 
 
 @route(bp, "/patients/{ins}/documents", "POST", tag=TAG, action=Action.ADD_DOCUMENT, body=M + "DocumentCreate",
-       response=M + "UploadTicket", status=201, errors=(400, 403, 404, 409, 422),
+       response=A + "UploadTicket", status=201, errors=(400, 403, 404, 409, 422),
        summary="Declare a document and get a presigned upload URL; the file's S3 event makes it available.")
 def create_document(call: Call, ins: str) -> Any:
     return container().records.start_upload(call.caller, ins, call.body)
 
 
-@route(bp, "/patients/{ins}/documents", "GET", tag=TAG, action=Action.LIST_DOCUMENTS, response=M + "DocumentPage",
+@route(bp, "/patients/{ins}/documents", "GET", tag=TAG, action=Action.LIST_DOCUMENTS, response=A + "DocumentPage",
        errors=(400, 403, 404, 422),
        query=(QueryParam("category", "A category code or label (e.g. BIOLOGIE)."),
               QueryParam("type_code", "A LOINC document type."), *PAGING),
@@ -46,14 +47,14 @@ def list_documents(call: Call, ins: str) -> Any:
 
 
 @route(bp, "/patients/{ins}/documents/{document_id}", "GET", tag=TAG, action=Action.READ_DOCUMENT,
-       response=M + "DocumentDetail", errors=(403, 404, 422),
+       response=A + "DocumentDetail", errors=(403, 404, 422),
        summary="A document's metadata and a short-lived download URL.")
 def get_document(call: Call, ins: str, document_id: str) -> Any:
     return container().records.get(call.caller, ins, document_id)
 
 
 @route(bp, "/patients/{ins}/documents/{document_id}", "PATCH", tag=TAG, action=Action.UPDATE_DOCUMENT,
-       body=M + "DocumentPatch", response=M + "DocumentView", errors=(400, 403, 404, 409, 422, 503),
+       body=M + "DocumentPatch", response=A + "DocumentView", errors=(400, 403, 404, 409, 422, 503),
        summary="The patient masks or unmasks; the author hides from the patient or lifts it.")
 def update_document(call: Call, ins: str, document_id: str) -> Any:
     return container().records.update(call.caller, ins, document_id, call.body)

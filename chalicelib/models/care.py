@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 from chalicelib.domain.identity import check_nir
 from chalicelib.domain.results import InvalidRow
 from chalicelib.errors import InvalidInput
-from chalicelib.models.common import KEEP_NULL, Cursor, Out, Strict, Time, UtcDateTime
+from chalicelib.models.common import Strict, UtcDateTime
 from chalicelib.models.problems import validation_message
 
 
@@ -66,25 +66,6 @@ class Profile(Strict):
     organ_donation: bool | None = Field(None, description="False: the person refuses organ donation.")
 
 
-class Source(Out):
-    role: str
-    id: str
-    profession: str | None = None
-
-
-class ProfileView(Out):
-    allergies: list[dict[str, Any]]
-    conditions: list[dict[str, Any]]
-    treatments: list[dict[str, Any]]
-    hospitalisations: list[dict[str, Any]]
-    family_history: list[dict[str, Any]]
-    blood_group: Annotated[str | None, KEEP_NULL] = None
-    advance_directives: Annotated[dict[str, Any] | None, KEEP_NULL] = None
-    organ_donation: Annotated[bool | None, KEEP_NULL] = None
-    updated_at: Time | None = None
-    updated_by: Source | None = None
-
-
 class VaccinationCreate(Strict):
     vaccine: str = Field(min_length=1, max_length=200)
     date: dt.date
@@ -98,21 +79,6 @@ class VaccinationCreate(Strict):
             raise PydanticCustomError("future_date", "a vaccination cannot be dated in the future",
                                       {"code": "invalid_date"})
         return value
-
-
-class Vaccination(Out):
-    vaccination_id: str
-    vaccine: str
-    date: dt.date
-    dose: str | None = None
-    lot: str | None = None
-    recorded_by: Source
-    recorded_at: Time
-
-
-class VaccinationPage(Out):
-    items: list[Vaccination]
-    next_cursor: Cursor = None
 
 
 class MeasurementCreate(Strict):
@@ -139,22 +105,6 @@ class MeasurementCreate(Strict):
         return value
 
 
-class Measurement(Out):
-    measurement_id: str
-    code: str
-    label: str
-    value: float
-    unit: str
-    effective_at: Time
-    source: Source
-    recorded_at: Time
-
-
-class MeasurementPage(Out):
-    items: list[Measurement]
-    next_cursor: Cursor = None
-
-
 class AppointmentCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
     start: UtcDateTime
@@ -168,39 +118,6 @@ class AppointmentCreate(Strict):
         if self.end is not None and self.end <= self.start:
             raise PydanticCustomError("end_before_start", "end must be after start", {"code": "invalid_period"})
         return self
-
-
-class Appointment(Out):
-    appointment_id: str
-    title: str
-    start: Time
-    end: Time
-    location: str | None = None
-    professional: str | None = None
-    note: str | None = None
-    source: Source
-    created_at: Time
-
-
-class AppointmentPage(Out):
-    items: list[Appointment]
-    next_cursor: Cursor = None
-
-
-class Reminder(Out):
-    reminder_id: str
-    programme: str
-    kind: Literal["vaccination", "screening"]
-    label: str
-    due_on: dt.date
-    status: Literal["due", "upcoming"]
-    notified: bool
-    source: str
-
-
-class ReminderList(Out):
-    items: list[Reminder]
-    sources: list[str]
 
 
 class ReimbursementLine(Strict):
@@ -242,30 +159,3 @@ def _line(index: int, raw: Any) -> ReimbursementLine | InvalidRow:
     except InvalidInput as error:
         return InvalidRow(given, error.message)
 
-
-class ReimbursementResult(Out):
-    index: int
-    ins: str
-    status: Literal["recorded", "duplicate", "invalid"]
-    reimbursement_id: str | None = None
-    reason: str | None = None
-
-
-class ReimbursementResults(Out):
-    results: list[ReimbursementResult]
-
-
-class Reimbursement(Out):
-    reimbursement_id: str
-    date: dt.date
-    act: str
-    amount_paid: float
-    amount_reimbursed: float
-    currency: str = "EUR"
-    reference: str | None = None
-    recorded_at: Time
-
-
-class ReimbursementPage(Out):
-    items: list[Reimbursement]
-    next_cursor: Cursor = None

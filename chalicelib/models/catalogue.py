@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import Field, field_validator
 
-from chalicelib.domain.catalogue import as_items
-from chalicelib.models.common import KEEP_NULL, Cursor, Out, Strict, Time
+from chalicelib.models.common import Strict
 
 DataCategory = Literal["documents", "measurements", "agenda", "profile", "vaccinations"]
 
@@ -40,43 +39,6 @@ class AppChange(Strict):
     name: str | None = Field(None, min_length=1, max_length=120)
 
 
-def _items(value: Any) -> Any:
-    """Grants as the domain holds them (a set of (category, access)) → the listed form."""
-    return as_items(frozenset(value)) if isinstance(value, (set, frozenset)) else value
-
-
-Grants = Annotated[list[dict[str, str]], BeforeValidator(_items)]
-
-
-class App(Out):
-    app_id: str
-    name: str
-    category: str
-    status: str
-    data_access: Grants
-    description: str | None = None
-    publisher: str | None = None
-
-
-class AppPage(Out):
-    items: list[App]
-    next_cursor: Cursor = None
-
-
 class ConsentRequest(Strict):
     grants: list[DataAccess] = Field(max_length=10)
 
-
-class Consent(Out):
-    app_id: str
-    name: Annotated[str | None, KEEP_NULL] = None
-    app_status: str
-    grants: Grants
-    granted_at: Time
-    needs_reapproval: bool
-    effective_grants: Grants
-
-
-class ConsentPage(Out):
-    items: list[Consent]
-    next_cursor: Cursor = None

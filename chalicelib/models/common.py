@@ -1,18 +1,12 @@
-"""Shared pydantic types: identifiers validated by the domain's rules, times, errors, and the two bases.
-
-* :class:`Strict` — request bodies: unknown fields refused, validated before a service sees them;
-* :class:`Out` — answers: each route's response model reads the service's result by attribute
-  (``from_attributes``: a domain entity, a ``Page`` of them, or a small result dataclass) and is at once the
-  OpenAPI schema and the serialiser. A field left None is left out of the answer, unless it is declared
-  :data:`Nullable` (``next_cursor``, a profile's empty values...). Models are built on first use
-  (``defer_build``): a cold start builds only the models its first request needs.
-"""
+"""Shared pydantic types of request bodies: identifiers validated by the domain's rules, times, and
+:class:`Strict`, the base of every body (unknown fields refused, validated before a service sees them). Models are
+built on first use (``defer_build``). The answers are in ``chalicelib/models/answers``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -20,9 +14,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    RootModel,
-    SerializerFunctionWrapHandler,
-    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -67,15 +58,8 @@ Rpps = Annotated[str, Field(pattern=r"^\d{11}$", description="RPPS number: 11 di
 UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc), PlainSerializer(iso, return_type=str),
                         Field(description=f"ISO-8601 with its time zone (Z or an offset), between the years "
                                           f"{EARLIEST_YEAR} and {LATEST_YEAR}.")]
-Time = Annotated[dt.datetime, PlainSerializer(iso, return_type=str),
-                 Field(description="ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.")]
 
 
-class _KeepNull:
-    """Marks an answer's field that is shown as null rather than left out."""
-
-
-KEEP_NULL = _KeepNull()
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -84,37 +68,6 @@ class Strict(BaseModel):
     """Request bodies: unknown fields are refused, so that a misspelt field is never silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
-
-
-class Out(BaseModel):
-    """Answers: read from a service's result by attribute; None fields left out unless :data:`Nullable`."""
-
-    model_config = ConfigDict(extra="ignore", from_attributes=True, defer_build=True)
-
-    @classmethod
-    def kept_nulls(cls) -> frozenset[str]:
-        kept = _KEPT.get(cls)
-        if kept is None:
-            kept = _KEPT[cls] = frozenset(name for name, info in cls.model_fields.items()
-                                          if KEEP_NULL in info.metadata)
-        return kept
-
-    @model_serializer(mode="wrap")
-    def _leave_out_nulls(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if not isinstance(data, dict):
-            return data
-        kept = type(self).kept_nulls()
-        return {k: v for k, v in data.items() if v is not None or k in kept}
-
-
-_KEPT: dict[type[Out], frozenset[str]] = {}
-Cursor = Annotated[str | None, KEEP_NULL, Field(description="The next page's cursor; null on the last page.")]
-
-
-class Error(Out):
-    code: str = Field(description="Stable, machine-readable.")
-    message: str = Field(description="A sentence a person understands, naming the field at fault.")
 
 
 PHONE = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -136,12 +89,3 @@ def normalise_phone(value: str) -> str:
 Phone = Annotated[str, Field(max_length=32), AfterValidator(normalise_phone)]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
-
-class Health(Out):
-    status: str
-
-
-class OpenApiDocument(RootModel[dict[str, Any]]):
-    """The OpenAPI document itself (any JSON object)."""
-
-    model_config = ConfigDict(defer_build=True)

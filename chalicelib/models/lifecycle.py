@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.domain import identity
 from chalicelib.domain.results import InvalidRow
-from chalicelib.models.common import Email, Nir, Out, Phone, Strict, UtcDateTime
+from chalicelib.models.common import Email, Nir, Phone, Strict, UtcDateTime
 from chalicelib.models.problems import validation_message
 
 VitaleSerial = Annotated[str, Field(pattern=r"^\d{8,13}$", description="Vitale card serial: 8 to 13 digits.")]
@@ -87,25 +87,11 @@ def validate_row(index: int, row: Any) -> Beneficiary | InvalidRow:
         return InvalidRow(given, validation_message(error)[1])
 
 
-class EnrolmentResult(Out):
-    nir: str
-    status: Literal["notified", "duplicate", "invalid"]
-    reason: str | None = None
-
-
-class EnrolmentResults(Out):
-    results: list[EnrolmentResult]
-
-
 class OptOutRequest(Strict):
     nir: Nir
     code: str | None = Field(None, min_length=1, max_length=32, description="The provisional code (online).")
     channel: Literal["online", "phone"] | None = Field(
         None, description="'phone': an agent records an objection made by phone (agent token, no code).")
-
-
-class StatusReply(Out):
-    status: str
 
 
 class ActivationRequest(Strict):
@@ -117,23 +103,6 @@ class ActivationRequest(Strict):
 class CodeRequest(Strict):
     nir: Nir
     vitale_serial: VitaleSerial
-
-
-class Dependant(Out):
-    ins: str
-    given_name: str
-    family_name: str
-    birth_date: dt.date
-    status: str
-
-
-class Me(Out):
-    ins: str
-    status: str
-    given_name: str
-    family_name: str
-    birth_date: dt.date
-    dependants: list[Dependant]
 
 
 class ClosureRequest(Strict):

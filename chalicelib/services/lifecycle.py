@@ -292,8 +292,8 @@ class LifecycleService:
         dependants = [
             Dependant(c.nir, c.given_name, c.family_name, c.birth_date, c.status.value)
             for c in sorted(children.values(), key=lambda c: c.birth_date)
-            if c.legal_representative_nir == nir and c.is_minor(today)
-        ]
+            if c.legal_representative_nir == nir and c.is_minor(today) and c.status != Status.CLOSED
+        ]  # a closed space leaves every listing (it answers 404 to the representative too)
         return Space(account.nir, account.status.value, account.given_name, account.family_name,
                      account.birth_date, dependants)
 

@@ -293,3 +293,16 @@ def test_times_are_answered_in_utc_whatever_zone_they_came_in(api, patient):
     reply = api.post(f"/patients/{ins}/measurements", token, {"code": "29463-7", "value": 70, "unit": "kg",
                                                               "effective_at": when.isoformat()})
     assert reply.status == 201 and reply.json["effective_at"] == "2026-11-20T08:00:00Z"
+
+
+def test_a_closed_childs_space_leaves_the_representatives_me(api):
+    from helpers import person
+
+    parent_row, parent = api.patient()
+    child = person(born=dt.date(2014, 2, 1), legal_representative_nir=parent_row["nir"])
+    assert api.post("/enrolments", api.agent, {"beneficiaries": [child]}).status == 200
+    assert [d["ins"] for d in api.get("/me", parent).json["dependants"]] == [child["nir"]]
+    child_token = api.activate(child)
+    assert api.post("/me/closure", child_token, {"delete_requested": False}).status == 200
+    assert api.get("/me", parent).json["dependants"] == []
+    assert api.get(f"/patients/{child['nir']}/documents", parent).status == 404  # as every read of it
