@@ -72,6 +72,12 @@ class TooManyAttempts(DomainError):
         self.retry_after = retry_after
 
 
+class PayloadTooLarge(DomainError):
+    """The request is larger than the service accepts (413): the FHIR layer's uploads through Lambda."""
+
+    code = "too_large"
+
+
 class Unavailable(DomainError):
     """A dependency failed; nothing was changed, the call can be retried (503)."""
 

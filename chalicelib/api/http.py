@@ -46,6 +46,7 @@ from chalicelib.errors import (
     InvalidInput,
     MalformedRequest,
     NotFound,
+    PayloadTooLarge,
     TooManyAttempts,
     Unauthenticated,
     Unavailable,
@@ -67,6 +68,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Gone: 410,
+    PayloadTooLarge: 413,
     TooManyAttempts: 429,
     Unavailable: 503,
 }
