@@ -18,7 +18,7 @@ install: $(STAMP)
 run: $(STAMP)  ## the whole stack: AWS emulator, resources, event worker and schedules, API
 	$(BIN)/python -u -m ens_cli.stack
 
-test: $(STAMP) portal  ## the whole test suite: the portal's (types, vitest, browser tests in Chromium), then pytest
+test: lint portal  ## make lint's checks, the portal's suites (types, vitest, browser tests in Chromium), then pytest
 	cd portal && npm run -s typecheck && npm run -s test:unit && npm run -s test:browser
 	$(BIN)/python -m pytest
 
@@ -43,8 +43,10 @@ audit: $(STAMP)  ## bandit (justified skips in tests/security/bandit-*.yml) and 
 	$(BIN)/bandit -c tests/security/bandit-cli.yml -r ens_cli -q
 	$(BIN)/python -m pytest tests/security -q -rs
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff; mypy (strict for domain/ and services/); import-linter's layer contracts (pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 api-docs: $(STAMP)  ## rewrite docs/api.md from the OpenAPI document (a test fails when it is stale)
 	$(BIN)/python -m ens_cli.apidocs

@@ -3,7 +3,8 @@
 Routes live in per-capability blueprints under ``chalicelib/api``; this module registers them and declares the
 Lambda functions that are not API routes: the S3 object handler (EventBridge "Object Created") and the scheduled
 jobs. Every handler is thin: it parses, calls the domain library, and maps errors. Importing this module loads
-only Chalice and the blueprints' declarations (cold start); the domain loads on first use.
+Chalice, the blueprints' declarations and the access decision's table; each capability's services and adapters,
+pydantic, boto3 and PyJWT load with the first request that needs them (cold start).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ OBJECT_CREATED = {"source": ["aws.s3"], "detail-type": ["Object Created"]}
 
 @app.on_cw_event(OBJECT_CREATED, name=resources.INGEST_RULE.handler)
 def ingest_object(event: Any) -> dict[str, Any]:
+    # Each Lambda function loads its own handler's code only: the API's cold start never pays for the ingest's
+    # or the jobs' (the same applies below).
     from chalicelib.events import handle_object_created
 
     return handle_object_created(event.to_dict())
@@ -43,20 +46,20 @@ def ingest_object(event: Any) -> dict[str, Any]:
 
 @app.schedule(resources.JOBS["opt-out-expiry"].expression, name=resources.JOBS["opt-out-expiry"].handler)
 def opt_out_expiry(event: Any) -> dict[str, Any]:
-    from chalicelib.jobs import run
+    from chalicelib import jobs
 
-    return run("opt-out-expiry", event.to_dict())
+    return jobs.run("opt-out-expiry", event.to_dict())
 
 
 @app.schedule(resources.JOBS["archive-purge"].expression, name=resources.JOBS["archive-purge"].handler)
 def archive_purge(event: Any) -> dict[str, Any]:
-    from chalicelib.jobs import run
+    from chalicelib import jobs
 
-    return run("archive-purge", event.to_dict())
+    return jobs.run("archive-purge", event.to_dict())
 
 
 @app.schedule(resources.JOBS["reminders"].expression, name=resources.JOBS["reminders"].handler)
 def reminders(event: Any) -> dict[str, Any]:
-    from chalicelib.jobs import run
+    from chalicelib import jobs
 
-    return run("reminders", event.to_dict())
+    return jobs.run("reminders", event.to_dict())

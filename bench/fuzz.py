@@ -8,7 +8,10 @@ every operation of the OpenAPI document, positive and negative data alike:
 * the caller is drawn among the operation's roles (`x-roles`), each with its own token; the path `{ins}` is the
   seeded patient's, and the other path parameters are the seeded ids half of the time (generated otherwise);
 * every answer is checked: `not_a_server_error`, `status_code_conformance` (the status is declared),
-  `content_type_conformance` and `response_schema_conformance` (the body matches the declared schema).
+  `content_type_conformance` and `response_schema_conformance` (the body matches the declared schema);
+* then hostile inputs on every operation that takes them (:func:`hostile`): bodies nested 400 to 20,000 levels
+  deep, times at the calendar's edges or without a zone, forged cursors of every shape: never a 5xx, only declared
+  statuses, always ``{code, message}``.
 
     .venv/bin/python bench/fuzz.py [--examples 40] [--seed 1] [--json]     (make fuzz)
 
@@ -60,7 +63,9 @@ class Report:
     operations_in_document: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "operations": len(self.by_operation),
+        generated = [op for op in self.by_operation if not op.startswith("hostile ")]
+        return {"requests": self.requests, "operations": len(generated),
+                "hostile_requests": sum(n for op, n in self.by_operation.items() if op.startswith("hostile ")),
                 "operations_in_document": self.operations_in_document, "server_errors": self.server_errors,
                 "check_failures": len(self.failures), "seconds": round(self.seconds, 1),
                 "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
@@ -219,6 +224,99 @@ def run(base_url: str, seed_data: Seed, examples: int, negative_examples: int, s
     return report
 
 
+# -- hostile inputs: the classes of issue #10.8, on every operation -------------------------------------------------
+EXTREME_TIMES = ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00", "1899-12-31T23:59:59Z", "2026-12-03T09:00:00",
+                 "2026-02-30T09:00:00Z")
+
+
+def _forged_cursors(ins: str) -> list[str]:
+    import base64
+
+    def encode(value: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    pk = f"PAT#{ins}"
+    shapes: list[Any] = [{"pk": {"S": pk}, "sk": {"N": "1"}}, {"pk": {"S": pk}}, {"pk": {"S": pk}, "sk": {"X": "a"}},
+                         {"pk": {"S": "NIR#" + ins}, "sk": {"S": "PRO#1"}}, {"pk": {"S": pk}, "sk": {"S": "ZZZ#"}},
+                         {"pk": {"S": pk}, "sk": {"S": "DOC#1"}, "x": {"S": "1"}}, [], "x", None, 12]
+    return [encode(v) for v in shapes] + ["%%%", "e30", "a" * 4000]
+
+
+def _time_fields(schema: dict[str, Any], components: dict[str, Any]) -> list[str]:
+    """The date-time fields of a request body's schema (one level, references followed)."""
+    if "$ref" in schema:
+        schema = components.get(schema["$ref"].rsplit("/", 1)[1], {})
+    found = []
+    for name, prop in (schema.get("properties") or {}).items():
+        options = [prop, *prop.get("anyOf", [])]
+        if any(o.get("format") == "date-time" for o in options):
+            found.append(name)
+    return found
+
+
+def hostile(base_url: str, seed_data: Seed, report: Report | None = None) -> Report:
+    """Deeply nested bodies, times at the calendar's edges or without a zone, forged cursors of every shape, on
+    every operation that takes them, with a token of a role allowed to call it: never a 5xx, only declared
+    statuses, always ``{code, message}``."""
+    import requests
+
+    report = report or Report()
+    document = requests.get(f"{base_url}/openapi.json", timeout=30).json()
+    components = document["components"]["schemas"]
+    session = requests.Session()
+    started = time.monotonic()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            roles = [r for r in roles_of(operation) if r is not None] or [None]
+            role = roles[0]
+            url = base_url + path.format(**{**seed_data.path, "ins": seed_data.closer_ins if path == "/me/closure"
+                                            else seed_data.ins})
+            headers = {"Content-Type": "application/json"}
+            if role is not None:
+                headers["Authorization"] = f"Bearer {seed_data.tokens[role]}"
+            label = f"{method.upper()} {path}"
+            attempts: list[tuple[str, dict[str, Any]]] = []
+            body = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {}).get("schema")
+            if body is not None:
+                for depth in (400, 1000, 20_000):
+                    attempts.append((f"nesting {depth}", {"data": '{"a": ' + "[" * depth + "]" * depth + "}"}))
+                for field in _time_fields(body, components):
+                    for value in EXTREME_TIMES:
+                        attempts.append((f"{field}={value}", {"json": {field: value, "title": "x", "start": value,
+                                                                       "code": "29463-7", "value": 70, "unit": "kg"}}))
+            names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+            if "cursor" in names:
+                for forged in _forged_cursors(seed_data.ins):
+                    attempts.append(("cursor", {"params": {"cursor": forged}}))
+            if "from" in names:
+                for value in EXTREME_TIMES:
+                    attempts.append(("from", {"params": {"from": value}}))
+            for what, kwargs in attempts:
+                response = session.request(method.upper(), url, headers=headers, timeout=60, **kwargs)
+                report.requests += 1
+                report.by_status[response.status_code] += 1
+                report.by_operation[f"hostile {label}"] += 1
+                problem = None
+                if response.status_code >= 500:
+                    report.server_errors += 1
+                    problem = "5xx"
+                elif str(response.status_code) not in operation["responses"]:
+                    problem = "undeclared status"
+                elif response.status_code >= 400:
+                    try:
+                        shape = set(response.json())
+                    except ValueError:
+                        shape = set()
+                    if not {"code", "message"} <= shape:
+                        problem = "not {code, message}"
+                if problem:
+                    report.failures.setdefault((label, "hostile", what), {
+                        "operation": label, "check": "hostile", "title": f"{what}: {problem}",
+                        "status": response.status_code, "response": response.text[:300]})
+    report.seconds += time.monotonic() - started
+    return report
+
+
 def _short(value: Any) -> Any:
     text = json.dumps(value, default=str, ensure_ascii=False) if value is not None else None
     return text[:300] if text else None
@@ -242,6 +340,7 @@ def main() -> int:
         data = seed(stack)
         report = run(stack.url, data, args.examples, negative, args.seed, progress=not args.json,
                      also=tuple(filter(None, args.also.split(","))))
+        hostile(stack.url, data, report)
     summary = report.as_dict()
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))

@@ -250,13 +250,16 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
         "reads the REMINDERS item again although the index Query returned it (projection ALL) and both writes "
         "are conditional"),
     ("job: archive-purge", "1 closed space due, with 1 document"): Minimum(
-        (*n(SHARDS, "Query accounts/due"), "GetItem accounts", "PutItem accounts", "Query messaging", "Query records",
-         "ListObjectVersions documents", "DeleteObjects documents", "BatchWriteItem records", "Query audit",
-         "Query accounts", "DeleteItem accounts"),
-        "a Query per shard; the account, marked purging (versioned: a crash resumes); the conversations; the "
-        "records partition (its documents' objects: every version listed and deleted; its items deleted in "
-        "batches); the access log (empty here); the accounts partition, the account deleted last",
-        "Queries the records partition twice (documents for their objects, then every item) and reads the "
-        "account again before deleting it (for the legal representative's link); one Query and the account "
-        "already read would do"),
+        (*n(SHARDS, "Query accounts/due"), "GetItem accounts", "PutItem accounts", "Query messaging",
+         *n(7, "Query records"), "ListObjectVersions documents", "DeleteObjects documents",
+         *n(3, "BatchWriteItem records"), "Query audit", "Query accounts", "DeleteItem accounts"),
+        "a Query per shard; the account, marked purging (versioned: a crash resumes); the conversations; in the "
+        "records partition, each capability erases what it owns, explicitly (`Container.erasers`): a Query per key "
+        "prefix it owns (documents DOC# and INBOX#, care VAC#, MEAS#, LATEST#, agenda APPT#, reimbursements "
+        "REIMB#; PROFILE and REMINDERS are deleted by key, unread) and one batched delete per capability with "
+        "something to delete (3 here); the documents' objects: every version listed and deleted; the access log "
+        "(empty here); the accounts partition, the account deleted last",
+        "Queries the documents (DOC#) twice, for their objects then for their items, and reads the account again "
+        "before deleting it (for the legal representative's link); the listing and the account already read "
+        "would do"),
 }

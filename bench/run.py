@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if only - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(only - set(SECTIONS)))}")
     large = 10**4 if args.quick else 10**5
-    plan = {"coldstart_runs": 5 if args.quick else 9, "overhead_rounds": 10 if args.quick else 40,
+    plan = {"coldstart_runs": 9, "overhead_rounds": 10 if args.quick else 40,
             "ingest_events": 50 if args.quick else 300, "listing_rounds": 3 if args.quick else 7,
             "expiry_rounds": 1 if args.quick else 3, "small": (10**3, 10**2), "large": (large, large)}
 
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     if "coldstart" in only:
         say("1. cold start (fresh processes)")
         results.coldstart = coldstart.measure(plan["coldstart_runs"])
+        say("1b. cold start: first request (fresh processes against an emulator)")
+        results.first_request = coldstart.first_request(plan["coldstart_runs"])
     results.core = pin_to_one_core()
     if only & {"calls", "overhead", "ingest"}:
         with Harness() as h:

@@ -1,21 +1,52 @@
 """The composition root: builds services from adapters, once per process, on first use.
 
-Handlers call these accessors; tests replace the whole container with :func:`use`.
+Handlers call :func:`container` and one service of it; tests install a container of their own with :func:`use`
+(a moto-backed one, or one with a pinned clock and ids).
+
+This is the one module of ens that imports ens's own modules inside functions: each accessor imports the adapters
+and the service of its capability when first used. Importing every capability costs a fresh process tens of
+milliseconds (their dataclasses, enums and reference data), and a Lambda cold start pays it on the first request:
+a function that serves ``GET /me`` loads the lifecycle, never messaging or the PDF summary. Everything else in
+``chalicelib`` imports at the top of the module; only heavy third-party libraries (pydantic, boto3, PyJWT, fpdf2,
+icalendar, Powertools) are imported where first used.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import config
+from chalicelib import config, observability, resources
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.accounts_repo import DynamoAccountRepository
+    from chalicelib.adapters.audit_repo import DynamoAccessLog, DynamoRejections
+    from chalicelib.adapters.notifier import AwsNotifier, RecordingNotifier
+    from chalicelib.adapters.records_repo import DynamoDocuments
+    from chalicelib.adapters.s3store import S3Store
+    from chalicelib.adapters.tokens import TokenService
+    from chalicelib.ports import ArchiveEraser, Clock, Ids, SpaceListener
+    from chalicelib.services.access import AccessService
+    from chalicelib.services.agenda import AgendaService
+    from chalicelib.services.care import CareService
+    from chalicelib.services.catalogue import CatalogueService
+    from chalicelib.services.ingest import IngestService
+    from chalicelib.services.lifecycle import LifecycleService
+    from chalicelib.services.messaging import MessagingService
+    from chalicelib.services.notices import Messenger
+    from chalicelib.services.records import RecordService
+    from chalicelib.services.reimbursements import ReimbursementService
+    from chalicelib.services.sharing import SharingService
 
 
 class Container:
-    """Everything a process needs, built lazily from its settings."""
+    """Everything a process needs, built lazily from its settings. ``clients`` (boto3, built lazily too), the clock
+    and the ids are injected: tests and scheduled runs pin them."""
 
-    def __init__(self, settings: config.Settings | None = None, clients: Any = None, clock: Any = None) -> None:
+    def __init__(self, settings: config.Settings | None = None, clients: Any = None, clock: Clock | None = None,
+                 ids: Ids | None = None) -> None:
         self.settings = settings or config.settings()
         if clients is None:
             from chalicelib.adapters.aws import Clients
@@ -26,156 +57,181 @@ class Container:
             from chalicelib.adapters.system import SystemClock
 
             clock = SystemClock()
-        self.clock = clock
+        self.clock: Clock = clock
+        if ids is None:
+            from chalicelib.adapters.system import RandomIds
 
-    def with_clock(self, clock: Any) -> Container:
+            ids = RandomIds()
+        self.ids: Ids = ids
+
+    def with_clock(self, clock: Clock) -> Container:
         """The same wiring with another clock (a scheduled event's time)."""
-        return Container(self.settings, self.clients, clock)
+        return Container(self.settings, self.clients, clock, self.ids)
 
+    def _dynamodb(self) -> Any:
+        return self.clients("dynamodb")
+
+    # -- adapters shared by several capabilities ------------------------------------------------------------------
     @cached_property
-    def tokens(self) -> Any:
+    def tokens(self) -> TokenService:
         from chalicelib.adapters.tokens import TokenService
 
         return TokenService(self.settings)
 
     @cached_property
-    def accounts(self) -> Any:
+    def accounts(self) -> DynamoAccountRepository:
         from chalicelib.adapters.accounts_repo import DynamoAccountRepository
 
-        return DynamoAccountRepository(self.clients("dynamodb"), self.settings.table("accounts"))
+        return DynamoAccountRepository(self._dynamodb(), self.settings.table("accounts"))
 
     @cached_property
-    def notifier(self) -> Any:
+    def notifier(self) -> AwsNotifier | RecordingNotifier:
         from chalicelib.adapters.notifier import AwsNotifier, RecordingNotifier
 
         notifier = AwsNotifier(self.clients, self.settings.queue("postal-letters"))
         if self.settings.is_local:
-            return RecordingNotifier(notifier, self.clients("dynamodb"), self.settings.table("outbox"), self.clock)
+            return RecordingNotifier(notifier, self._dynamodb(), self.settings.table("outbox"), self.clock)
         return notifier
 
     @cached_property
-    def access_log(self) -> Any:
+    def access_log(self) -> DynamoAccessLog:
         from chalicelib.adapters.audit_repo import DynamoAccessLog
 
-        return DynamoAccessLog(self.clients("dynamodb"), self.settings.table("audit"))
+        return DynamoAccessLog(self._dynamodb(), self.settings.table("audit"), self.ids)
 
     @cached_property
-    def access(self) -> Any:
+    def rejections(self) -> DynamoRejections:
+        from chalicelib.adapters.audit_repo import DynamoRejections
+
+        return DynamoRejections(self._dynamodb(), self.settings.table("audit"))
+
+    @cached_property
+    def access(self) -> AccessService:
         from chalicelib.adapters.access_repo import DynamoAccessFacts
         from chalicelib.services.access import AccessService
 
-        facts = DynamoAccessFacts(self.clients("dynamodb"), self.settings.table("accounts"),
-                                  self.settings.table("catalogue"))
+        facts = DynamoAccessFacts(self._dynamodb(), self.settings.table("accounts"), self.settings.table("catalogue"))
         return AccessService(facts, self.access_log, self.clock)
 
     @cached_property
-    def messenger(self) -> Any:
+    def messenger(self) -> Messenger:
         from chalicelib.services.notices import Messenger
 
         return Messenger(self.accounts, self.notifier)
 
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> S3Store:
         from chalicelib.adapters.s3store import S3Store
 
         return S3Store(self.clients, self.settings.presign_seconds)
 
     @cached_property
-    def documents(self) -> Any:
+    def documents(self) -> DynamoDocuments:
         from chalicelib.adapters.records_repo import DynamoDocuments
 
-        return DynamoDocuments(self.clients("dynamodb"), self.settings.table("records"))
+        return DynamoDocuments(self._dynamodb(), self.settings.table("records"))
+
+    # -- capabilities ---------------------------------------------------------------------------------------------
+    @cached_property
+    def lifecycle(self) -> LifecycleService:
+        from chalicelib.adapters.system import CsprngSecrets
+        from chalicelib.services.lifecycle import LifecycleService
+
+        return LifecycleService(self.accounts, self.notifier, self.clock, CsprngSecrets(), self.settings.secret_pepper,
+                                self.access, erasers=lambda: self.erasers,
+                                space_listeners=lambda: self.space_listeners)
 
     @cached_property
-    def rejections(self) -> Any:
-        from chalicelib.adapters.sharing_repo import DynamoRejections
-
-        return DynamoRejections(self.clients("dynamodb"), self.settings.table("audit"))
-
-    @cached_property
-    def records(self) -> Any:
+    def records(self) -> RecordService:
         from chalicelib.services.records import RecordService
 
-        return RecordService(self.documents, self.store, self.access, self.clock, self.settings.bucket("documents"))
+        return RecordService(self.documents, self.store, self.access, self.clock, self.ids,
+                             self.settings.bucket("documents"))
 
     @cached_property
-    def ingest(self) -> Any:
-        from chalicelib import resources
+    def ingest(self) -> IngestService:
         from chalicelib.services.ingest import IngestService
 
         prefixes = resources.INBOX_BUCKET.prefixes
         return IngestService(self.documents, self.store, self.accounts, self.rejections, self.messenger, self.access,
                              self.clock, self.settings.bucket("documents"), self.settings.bucket("inbox"),
-                             prefixes["inbox"], prefixes["quarantine"], attachments=self.messaging)
+                             prefixes["inbox"], prefixes["quarantine"], attachments=lambda: self.messaging,
+                             alert=_alert)
 
     @cached_property
-    def sharing(self) -> Any:
+    def sharing(self) -> SharingService:
         from chalicelib.adapters.sharing_repo import DynamoSharing
         from chalicelib.services.sharing import SharingService
 
-        repo = DynamoSharing(self.clients("dynamodb"), self.settings.table("accounts"))
+        repo = DynamoSharing(self._dynamodb(), self.settings.table("accounts"))
         return SharingService(repo, self.access, self.access_log, self.rejections, self.messenger, self.clock)
 
     @cached_property
-    def care_store(self) -> Any:
+    def care(self) -> CareService:
         from chalicelib.adapters.care_repo import DynamoCare
-
-        return DynamoCare(self.clients("dynamodb"), self.settings.table("records"))
-
-    @cached_property
-    def care(self) -> Any:
+        from chalicelib.adapters.renderers import PdfSummaries
         from chalicelib.services.care import CareService
 
-        return CareService(self.care_store, self.accounts, self.access, self.clock)
+        return CareService(DynamoCare(self._dynamodb(), self.settings.table("records")), self.accounts, self.access,
+                           self.clock, self.ids, PdfSummaries())
 
     @cached_property
-    def agenda(self) -> Any:
+    def agenda(self) -> AgendaService:
+        from chalicelib.adapters.agenda_repo import DynamoAgenda
+        from chalicelib.adapters.renderers import IcsCalendars
         from chalicelib.services.agenda import AgendaService
 
-        return AgendaService(self.care_store, self.accounts, self.access, self.messenger, self.clock)
+        return AgendaService(DynamoAgenda(self._dynamodb(), self.settings.table("records")), self.accounts,
+                             self.access, self.messenger, self.clock, self.ids, IcsCalendars())
 
     @property
-    def reminders(self) -> Any:
+    def reminders(self) -> AgendaService:
         """The `reminders` job's service."""
         return self.agenda
 
     @cached_property
-    def reimbursements(self) -> Any:
+    def reimbursements(self) -> ReimbursementService:
+        from chalicelib.adapters.reimbursements_repo import DynamoReimbursements
         from chalicelib.services.reimbursements import ReimbursementService
 
-        return ReimbursementService(self.care_store, self.accounts, self.access, self.clock)
+        return ReimbursementService(DynamoReimbursements(self._dynamodb(), self.settings.table("records")),
+                                    self.accounts, self.access, self.clock)
 
     @cached_property
-    def catalogue(self) -> Any:
+    def catalogue(self) -> CatalogueService:
         from chalicelib.adapters.catalogue_repo import DynamoCatalogue, DynamoConsents
         from chalicelib.services.catalogue import CatalogueService
 
-        client = self.clients("dynamodb")
+        client = self._dynamodb()
         return CatalogueService(DynamoCatalogue(client, self.settings.table("catalogue")),
-                                DynamoConsents(client, self.settings.table("accounts")), self.accounts, self.access,
-                                self.clock)
+                                DynamoConsents(client, self.settings.table("accounts")), self.access, self.clock)
 
     @cached_property
-    def messaging(self) -> Any:
+    def messaging(self) -> MessagingService:
         from chalicelib.adapters.messaging_repo import DynamoConversations
         from chalicelib.services.messaging import MessagingService
 
-        conversations = DynamoConversations(self.clients("dynamodb"), self.settings.table("messaging"))
+        conversations = DynamoConversations(self._dynamodb(), self.settings.table("messaging"))
         return MessagingService(conversations, self.documents, self.store, self.access, self.messenger, self.clock,
-                                self.settings.bucket("documents"))
+                                self.ids, self.settings.bucket("documents"))
 
-    @cached_property
-    def erasers(self) -> list[Any]:
-        """Every capability that keeps a person's data, erased by the archive purge (objects before items)."""
-        return [self.messaging, self.records, self.access_log]
+    # -- registrations --------------------------------------------------------------------------------------------
+    @property
+    def erasers(self) -> Sequence[ArchiveEraser]:
+        """Every capability that keeps a person's data, erased by the archive purge, objects before items. A new
+        capability that stores anything about a person adds itself here (``tests/handlers/test_purge.py`` fails
+        otherwise: it looks for anything left of the person in every table and bucket)."""
+        return [self.messaging, self.records, self.care, self.agenda, self.reimbursements, self.access_log]
 
-    @cached_property
-    def lifecycle(self) -> Any:
-        from chalicelib.adapters.system import CsprngSecrets
-        from chalicelib.services.lifecycle import LifecycleService
+    @property
+    def space_listeners(self) -> Sequence[SpaceListener]:
+        """The capabilities told when a space opens."""
+        return [self.agenda]
 
-        return LifecycleService(self.accounts, self.notifier, self.clock, CsprngSecrets(),
-                                self.settings.secret_pepper, self.erasers, space_listeners=[self.agenda])
+
+def _alert(message: str, details: dict[str, Any]) -> None:
+    """An operational event (no personal data): a log line at error level, which the stage's alarms watch."""
+    observability.logger().error(message, extra=details)
 
 
 _container: Container | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -37,7 +38,6 @@ class Settings:
     oidc_issuers: tuple[OidcIssuer, ...] = ()
     secret_pepper: str = ""  # keyed hashing of provisional codes and card serials
     overrides: dict[str, str] = field(default_factory=dict)
-    public_api_url: str | None = None
     presign_seconds: int = 300
     portal_origin: str | None = None  # the patient portal's origin, the only one CORS allows (CONTRACT §11)
 
@@ -83,12 +83,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         secret_pepper=env.get("ENS_SECRET_PEPPER", ""),
         overrides={k: v for k, v in env.items() if k.startswith(("ENS_TABLE_", "ENS_BUCKET_", "ENS_QUEUE_",
                                                                    "ENS_TOPIC_"))},
-        public_api_url=env.get("ENS_PUBLIC_API_URL"),
         portal_origin=portal_origin(env),
     )
 
 
-def portal_origin(environ: dict[str, str] | None = None) -> str | None:
+def portal_origin(environ: Mapping[str, str] | None = None) -> str | None:
     """The patient portal's origin (``ENS_PORTAL_ORIGIN``: locally ``http://127.0.0.1:$ENS_PORTAL_PORT``, in AWS
     ``https://`` the portal's domain); the API's CORS allows this origin only, and none when it is unset."""
     env = os.environ if environ is None else environ

@@ -73,6 +73,8 @@ class TooManyAttempts(DomainError):
 
 
 class PayloadTooLarge(DomainError):
+    """The request is larger than the service accepts (413): the FHIR layer's uploads through Lambda."""
+
     code = "too_large"
 
 
@@ -86,3 +88,10 @@ class Unavailable(DomainError):
     """A dependency failed; nothing was changed, the call can be retried (503)."""
 
     code = "unavailable"
+
+
+class Busy(Unavailable):
+    """Others kept changing the same thing while this request tried to (a versioned write lost every retry):
+    nothing was changed, the call can be retried (503 ``busy``)."""
+
+    code = "busy"

@@ -5,31 +5,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-# job → (service of the container, method taking "now")
-RUNNERS: dict[str, tuple[str, str]] = {
-    "opt-out-expiry": ("lifecycle", "run_opt_out_expiry"),
-    "archive-purge": ("lifecycle", "run_archive_purge"),
-    "reminders": ("reminders", "run"),
+from chalicelib.adapters.system import FixedClock
+from chalicelib.bootstrap import Container, container
+from chalicelib.domain.timeutil import parse, utcnow
+from chalicelib.observability import count, flush, logger, tracer
+
+if TYPE_CHECKING:
+    from chalicelib.services.lifecycle import JobReport
+
+# job → how the container runs it at "now"
+RUNNERS: dict[str, Callable[[Container, Any], JobReport]] = {
+    "opt-out-expiry": lambda c, now: c.lifecycle.run_opt_out_expiry(now),
+    "archive-purge": lambda c, now: c.lifecycle.run_archive_purge(now),
+    "reminders": lambda c, now: c.reminders.run(now),
 }
 
 
 def run(job: str, event: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.adapters.system import FixedClock
-    from chalicelib.bootstrap import container
-    from chalicelib.domain.timeutil import parse, utcnow
-    from chalicelib.observability import logger
-
     now = parse(event["time"]) if event.get("time") else utcnow()
-    services = container().with_clock(FixedClock(now))
     if job not in RUNNERS:
         raise ValueError(f"unknown job {job!r}")
-    service, method = RUNNERS[job]
-    from chalicelib.observability import count, flush, tracer
-
+    services = container().with_clock(FixedClock(now))
     tracer()
-    report = getattr(getattr(services, service), method)(now).as_dict()
+    report = RUNNERS[job](services, now).as_dict()
     logger().info("job finished", extra={"job_report": report})
     count(f"Job{''.join(part.title() for part in job.split('-'))}Processed", report["processed"])
     flush()
@@ -38,8 +40,6 @@ def run(job: str, event: dict[str, Any]) -> dict[str, Any]:
 
 def scheduled_event(time_iso: str, rule: str = "local") -> dict[str, Any]:
     """The event EventBridge sends to a scheduled function."""
-    import uuid
-
     return {
         "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
         "account": "000000000000", "time": time_iso, "region": "eu-west-3",

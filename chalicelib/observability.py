@@ -12,6 +12,8 @@ import threading
 import uuid
 from typing import Any
 
+from chalicelib.config import settings
+
 SERVICE = "ens"
 
 _REDACTIONS = (
@@ -47,8 +49,8 @@ def logger() -> Any:
                 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
                 class RedactingFormatter(LambdaPowertoolsFormatter):
-                    def serialize(self, log: dict[str, Any]) -> str:
-                        return redact(super().serialize(log))
+                    def serialize(self, log: Any) -> str:
+                        return redact(str(super().serialize(log)))
 
                 # stderr: Lambda sends both streams to CloudWatch, and the CLI keeps stdout for its JSON.
                 _logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter(), use_rfc3339=True,
@@ -60,7 +62,7 @@ def correlation_id(request: Any) -> str:
     """The caller's X-Correlation-Id if sane, else API Gateway's request id, else a new one."""
     supplied = request.headers.get("x-correlation-id") if request is not None else None
     if supplied and re.fullmatch(r"[\w.-]{1,64}", supplied):
-        return supplied
+        return str(supplied)
     context = getattr(request, "context", None) or {}
     return str(context.get("requestId") or uuid.uuid4())
 
@@ -72,8 +74,6 @@ _metrics: Any = None
 
 
 def in_aws() -> bool:
-    from chalicelib.config import settings
-
     return not settings().is_local
 
 

@@ -1,4 +1,8 @@
-"""The interfaces the services depend on. Adapters implement them with AWS; tests with plain Python."""
+"""The interfaces the services depend on, when several services share them. Adapters implement them with AWS;
+tests with plain Python (``tests/fakes.py``). A port only one service uses is declared in that service's module.
+
+Nothing here imports boto3, Chalice or pydantic.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,12 @@ from chalicelib.domain.notices import Notice
 
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...
+
+
+class Ids(Protocol):
+    """Opaque, time-ordered identifiers (the second source of non-determinism, after the clock)."""
+
+    def new(self, now: dt.datetime) -> str: ...
 
 
 class SecretGenerator(Protocol):
@@ -68,3 +78,50 @@ class Notifier(Protocol):
     def send(self, notice: Notice, contact: Contact) -> str:
         """Send through the contact's channel; returns the channel used."""
         ...
+
+
+class StoredObject(Protocol):
+    """What the checks read of a stored object: its metadata and first bytes (never the whole file)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def version_id(self) -> str | None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def metadata(self) -> dict[str, str]: ...
+    @property
+    def head(self) -> bytes: ...
+    @property
+    def last_modified(self) -> dt.datetime | None: ...
+    @property
+    def etag(self) -> str: ...
+
+
+class ObjectStore(Protocol):
+    """Objects on S3: bytes never pass through Lambda (presigned URLs, server-side copies, ranged reads)."""
+
+    def presign_put(self, bucket: str, key: str, content_type: str, size: int) -> tuple[str, dict[str, str]]: ...
+    def presign_get(self, bucket: str, key: str, version_id: str | None, content_type: str, filename: str) -> str: ...
+    def read_head(self, bucket: str, key: str, version_id: str | None) -> StoredObject:
+        """Metadata and the first bytes (``domain.documents.SNIFF_BYTES``); ObjectGone when it is not there."""
+        ...
+    def copy(self, source_bucket: str, source_key: str, version_id: str | None, bucket: str,
+             key: str) -> str | None: ...
+    def delete_version(self, bucket: str, key: str, version_id: str | None) -> None: ...
+    def erase(self, bucket: str, prefix: str) -> int: ...
+
+
+class ArchiveEraser(Protocol):
+    """A capability that keeps a person's data: erases all of it when their archive expires (CONTRACT §4)."""
+
+    def erase(self, ins: str) -> int: ...
+
+
+class SpaceListener(Protocol):
+    """A capability that prepares something when a space opens (reminders are scheduled)."""
+
+    def space_opened(self, ins: str, birth_date: dt.date, now: dt.datetime) -> None: ...

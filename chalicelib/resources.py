@@ -183,6 +183,9 @@ SCHEDULES: tuple[Schedule, ...] = (
 
 JOBS: dict[str, Schedule] = {s.job: s for s in SCHEDULES}
 
+# The address notices are sent from (an SES identity: verified in each stage, see docs/deploy.md).
+SENDER_ADDRESS = "ne-pas-repondre@monespacesante.example"
+
 
 def env_var(kind: str, logical: str) -> str:
     """The environment variable that carries a resource's physical name, e.g. ENS_TABLE_ACCOUNTS."""

@@ -20,7 +20,7 @@ def serve(host: str, port: int, stage: str = "local") -> None:
     from chalice.cli.factory import CLIFactory
     from chalice.local import ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer
 
-    from chalicelib.api.http import NO_ROUTE
+    from chalicelib.api.http import NO_ROUTE, TOO_LARGE_HEADERS, error_body
     from ens_cli.apidocs import docs_response
 
     class QuietHandler(ChaliceRequestHandler):
@@ -36,6 +36,22 @@ def serve(host: str, port: int, stage: str = "local") -> None:
             self._parse_payload()
             status, headers, body = docs
             self._send_http_response(status, headers, body)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            # What the HTTP server refuses before the app sees the request (headers too large, a request line
+            # too long or unreadable) is answered in the API's {code, message} shape too, as the gateway does in
+            # AWS (DEFAULT_4XX), never as an HTML page.
+            body = TOO_LARGE_HEADERS if code == 431 else error_body(
+                "bad_request", "The request could not be read (its request line or headers are malformed or "
+                               "too long).")
+            payload = json.dumps(body).encode()
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(payload)
 
         def _send_error_response(self, error: object) -> None:
             # API Gateway's "Missing Authentication Token" for a path no route matches (chalice local even echoes

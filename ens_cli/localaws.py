@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from chalicelib import resources
-from chalicelib.adapters.notifier import SENDER_ADDRESS
 from chalicelib.config import Settings
 
 
@@ -106,5 +105,5 @@ def create_all(clients: Any, settings: Settings) -> dict[str, Any]:
         events.put_targets(Rule=name, Targets=[{"Id": "local-drain", "Arn": arns[rule.local_queue]}])
         created["rules"][rule.logical] = name
 
-    ses.verify_email_identity(EmailAddress=SENDER_ADDRESS)
+    ses.verify_email_identity(EmailAddress=resources.SENDER_ADDRESS)
     return created

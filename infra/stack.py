@@ -40,7 +40,6 @@ from constructs import Construct
 
 from chalicelib import config as app_config
 from chalicelib import resources
-from chalicelib.adapters.notifier import SENDER_ADDRESS
 from infra import permissions
 from infra.settings import StageSettings
 
@@ -315,8 +314,8 @@ class EnsStack(cdk.Stack):
                 iam.PolicyStatement(
                     sid="EmailFromTheNoticeSender", actions=["ses:SendEmail", "ses:SendRawEmail"],
                     resources=[f"arn:{self.partition}:ses:{self.region}:{self.account}:identity/{domain}",
-                               f"arn:{self.partition}:ses:{self.region}:{self.account}:identity/{SENDER_ADDRESS}"],
-                    conditions={"StringEquals": {"ses:FromAddress": SENDER_ADDRESS}}),
+                               f"arn:{self.partition}:ses:{self.region}:{self.account}:identity/{resources.SENDER_ADDRESS}"],
+                    conditions={"StringEquals": {"ses:FromAddress": resources.SENDER_ADDRESS}}),
                 # SMS are published to a phone number, not to a topic: SNS authorises that only on "*" (there is no
                 # ARN for a phone number). The role holds no other SNS action.
                 iam.PolicyStatement(sid="SmsToPhoneNumbers", actions=["sns:Publish"], resources=["*"]),

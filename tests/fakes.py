@@ -1,15 +1,67 @@
-"""In-memory adapters with the same contracts as the AWS ones: fast service tests without AWS."""
+"""In-memory adapters with the same contracts as the AWS ones: fast service tests without AWS.
+
+``tests/contract`` runs one suite against each of these and against its DynamoDB repository (moto), so a fake
+that drifts from the real thing fails there, not in a service test that trusted it.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
+from chalicelib.domain.access import AccountFacts, AppFacts, ConsentFacts, PatientFacts
 from chalicelib.domain.accounts import Account, Contact, DueKind
+from chalicelib.domain.agenda import Appointment, ReminderState
+from chalicelib.domain.audit import AccessEntry, Rejection
+from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
+from chalicelib.domain.catalogue import CatalogueApp, Consent
+from chalicelib.domain.documents import Document
+from chalicelib.domain.identity import Actor
 from chalicelib.domain.notices import Notice, channel_for
-from chalicelib.ports import AlreadyExists, ConcurrentUpdate
+from chalicelib.domain.reimbursements import Reimbursement
+from chalicelib.domain.results import Page
+from chalicelib.domain.sharing import AttendingDoctor, EmergencyAccess, EmergencySettings, Relation, SharingSettings
+from chalicelib.domain.timeutil import iso_ms
+from chalicelib.errors import MalformedRequest
+from chalicelib.ports import AlreadyExists, ConcurrentUpdate, ObjectGone
+
+
+# -- paging over sorted keys, as the DynamoDB Query does ------------------------------------------------------------
+def _page(keyed: list[tuple[str, Any]], limit: int, cursor: str | None, newest_first: bool = True,
+          accept: Callable[[Any], bool] | None = None, listing: str = "") -> Page[Any]:
+    """``keyed``: (sort key, item). The cursor is the sort key of the last item returned, tagged with the listing,
+    so that a cursor of another listing is refused as the real codec refuses it."""
+    ordered = sorted(keyed, key=lambda pair: pair[0], reverse=newest_first)
+    if cursor:
+        tag, _, last = cursor.partition("|")
+        if tag != listing or not last:
+            raise MalformedRequest("The 'cursor' parameter belongs to another listing.", code="invalid_cursor")
+        ordered = [p for p in ordered if (p[0] < last if newest_first else p[0] > last)]
+    found: list[tuple[str, Any]] = []
+    for position, (key, item) in enumerate(ordered):
+        if accept is None or accept(item):
+            found.append((key, item))
+            if len(found) == limit:
+                more = position < len(ordered) - 1
+                return Page([i for _, i in found], f"{listing}|{key}" if more else None)
+    return Page([i for _, i in found], None)
+
+
+class SequenceIds:
+    """Time-ordered ids like the real ones (12 hex digits of milliseconds), with a counter instead of randomness."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def new(self, now: dt.datetime) -> str:
+        with self.lock:
+            self.count += 1
+            return f"{int(now.timestamp() * 1000):012x}{self.count:016x}"
 
 
 class FakeAccounts:
@@ -88,3 +140,485 @@ class SequenceSecrets:
     def code(self) -> str:
         self.count += 1
         return f"CODE{self.count:08d}"
+
+
+# -- the access log and rejections ------------------------------------------------------------------------------------
+class FakeAccessLog:
+    def __init__(self, ids: SequenceIds | None = None) -> None:
+        self.ids = ids or SequenceIds()
+        self.entries: dict[str, list[tuple[str, AccessEntry]]] = {}
+
+    def append(self, ins: str, entry: AccessEntry) -> None:
+        self.entries.setdefault(ins, []).append((self.ids.new(entry.at), entry))
+
+    def page(self, ins: str, limit: int, cursor: str | None) -> Page[AccessEntry]:
+        return _page(self.entries.get(ins, []), limit, cursor, listing=f"log:{ins}")
+
+    def erase(self, ins: str) -> int:
+        return len(self.entries.pop(ins, []))
+
+    def of(self, ins: str) -> list[AccessEntry]:
+        return [e for _, e in self.entries.get(ins, [])]
+
+
+class FakeRejections:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Rejection]] = {}
+
+    def add(self, finess: str, rejection: Rejection) -> bool:
+        mine = self.items.setdefault(finess, {})
+        if rejection.rejection_id in mine:
+            return False
+        mine[rejection.rejection_id] = rejection
+        return True
+
+    def page(self, finess: str, limit: int, cursor: str | None) -> Page[Rejection]:
+        return _page(list(self.items.get(finess, {}).items()), limit, cursor, listing=f"rej:{finess}")
+
+
+# -- the space's content ----------------------------------------------------------------------------------------------
+class FakeDocuments:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Document] = {}
+        self.markers: dict[tuple[str, str], str] = {}
+        self.lock = threading.Lock()
+
+    def add(self, doc: Document) -> None:
+        with self.lock:
+            if (doc.ins, doc.document_id) in self.items:
+                raise AlreadyExists(doc.document_id)
+            doc.version = 1
+            self.items[(doc.ins, doc.document_id)] = copy.deepcopy(doc)
+
+    def add_once(self, doc: Document, fingerprint: str) -> bool:
+        with self.lock:
+            if (doc.ins, fingerprint) in self.markers or (doc.ins, doc.document_id) in self.items:
+                return False
+            doc.version = 1
+            self.markers[(doc.ins, fingerprint)] = doc.document_id
+            self.items[(doc.ins, doc.document_id)] = copy.deepcopy(doc)
+            return True
+
+    def seen(self, ins: str, fingerprint: str) -> str | None:
+        return self.markers.get((ins, fingerprint))
+
+    def get(self, ins: str, document_id: str) -> Document | None:
+        doc = self.items.get((ins, document_id))
+        return copy.deepcopy(doc) if doc else None
+
+    def find(self, document_id: str) -> Document | None:
+        return next((copy.deepcopy(d) for (_, i), d in self.items.items() if i == document_id), None)
+
+    def save(self, *docs: Document) -> None:
+        with self.lock:
+            for doc in docs:
+                stored = self.items.get((doc.ins, doc.document_id))
+                if stored is None or stored.version != doc.version:
+                    raise ConcurrentUpdate(doc.document_id)
+            for doc in docs:
+                doc.version += 1
+                self.items[(doc.ins, doc.document_id)] = copy.deepcopy(doc)
+
+    def page(self, ins: str, limit: int, cursor: str | None, accept: Callable[[Document], bool],
+             category: str | None = None, type_code: str | None = None) -> Page[Document]:
+        keyed = [(d.document_id, copy.deepcopy(d)) for (i, _), d in self.items.items() if i == ins
+                 and not d.deleted and (category is None or d.category == category)
+                 and (type_code is None or d.type_code == type_code)]
+        return _page(keyed, limit, cursor, accept=accept, listing=f"docs:{ins}")
+
+    def all_for(self, ins: str) -> list[Document]:
+        return [copy.deepcopy(d) for (i, _), d in self.items.items() if i == ins]
+
+    def erase(self, ins: str) -> int:
+        with self.lock:
+            gone = [k for k in self.items if k[0] == ins] + [k for k in self.markers if k[0] == ins]
+            for key in gone:
+                self.items.pop(key, None)
+                self.markers.pop(key, None)
+            return len(gone)
+
+
+class FakeCare:
+    def __init__(self) -> None:
+        self.profiles: dict[str, MedicalProfile] = {}
+        self.vaccination_items: dict[str, list[tuple[str, Vaccination]]] = {}
+        self.measurement_items: dict[str, list[tuple[str, Measurement]]] = {}
+        self.latest: dict[tuple[str, str], Measurement] = {}
+
+    def profile(self, ins: str) -> MedicalProfile | None:
+        return self.profiles.get(ins)
+
+    def put_profile(self, ins: str, profile: MedicalProfile) -> None:
+        self.profiles[ins] = profile
+
+    def add_vaccination(self, ins: str, vaccination: Vaccination) -> None:
+        key = f"{vaccination.date.isoformat()}#{vaccination.vaccination_id}"
+        self.vaccination_items.setdefault(ins, []).append((key, vaccination))
+
+    def vaccinations(self, ins: str, limit: int, cursor: str | None) -> Page[Vaccination]:
+        return _page(self.vaccination_items.get(ins, []), limit, cursor, listing=f"vac:{ins}")
+
+    def add_measurement(self, ins: str, measurement: Measurement) -> None:
+        key = f"{iso_ms(measurement.effective_at)}#{measurement.measurement_id}"
+        self.measurement_items.setdefault(ins, []).append((key, measurement))
+        current = self.latest.get((ins, measurement.code))
+        if current is None or current.effective_at < measurement.effective_at:
+            self.latest[(ins, measurement.code)] = measurement
+
+    def measurements(self, ins: str, limit: int, cursor: str | None, code: str | None = None) -> Page[Measurement]:
+        return _page(self.measurement_items.get(ins, []), limit, cursor, listing=f"meas:{ins}",
+                     accept=(lambda m: m.code == code) if code else None)
+
+    def latest_measurements(self, ins: str) -> list[Measurement]:
+        return sorted((m for (i, _), m in self.latest.items() if i == ins), key=lambda m: m.code)
+
+    def erase(self, ins: str) -> int:
+        erased = int(self.profiles.pop(ins, None) is not None)
+        erased += len(self.vaccination_items.pop(ins, [])) + len(self.measurement_items.pop(ins, []))
+        for key in [k for k in self.latest if k[0] == ins]:
+            del self.latest[key]
+            erased += 1
+        return erased
+
+
+class FakeAgenda:
+    def __init__(self) -> None:
+        self.items: dict[str, list[tuple[str, Appointment]]] = {}
+        self.states: dict[str, dict[str, Any]] = {}
+
+    def add_appointment(self, ins: str, appointment: Appointment) -> None:
+        key = f"{iso_ms(appointment.start)}#{appointment.appointment_id}"
+        self.items.setdefault(ins, []).append((key, appointment))
+
+    def appointments(self, ins: str, limit: int, cursor: str | None,
+                     start_from: dt.datetime | None = None) -> Page[Appointment]:
+        return _page(self.items.get(ins, []), limit, cursor, newest_first=False, listing=f"appt:{ins}",
+                     accept=(lambda a: a.start >= start_from) if start_from else None)
+
+    def _state(self, ins: str) -> dict[str, Any]:
+        return self.states.setdefault(ins, {"next_on": None, "due_at": None, "sent": set()})
+
+    def reminders(self, ins: str) -> ReminderState:
+        state = self.states.get(ins)
+        return ReminderState(state["next_on"], frozenset(state["sent"])) if state else ReminderState()
+
+    def schedule_reminder(self, ins: str, day: dt.date | None, due_at: dt.datetime | None) -> None:
+        state = self._state(ins)
+        state["next_on"], state["due_at"] = day, due_at
+
+    def advance_reminders(self, ins: str, from_day: dt.date, day: dt.date | None,
+                          due_at: dt.datetime | None) -> bool:
+        state = self._state(ins)
+        if state["next_on"] != from_day:
+            return False
+        state["next_on"], state["due_at"] = day, due_at
+        return True
+
+    def claim_reminder(self, ins: str, reminder_id: str) -> bool:
+        sent = self._state(ins)["sent"]
+        if reminder_id in sent:
+            return False
+        sent.add(reminder_id)
+        return True
+
+    def release_reminder(self, ins: str, reminder_id: str) -> None:
+        self._state(ins)["sent"].discard(reminder_id)
+
+    def due_reminders(self, now: dt.datetime) -> list[str]:
+        return [ins for ins, s in self.states.items() if s["due_at"] is not None and s["due_at"] <= now]
+
+    def erase(self, ins: str) -> int:
+        return len(self.items.pop(ins, [])) + int(self.states.pop(ins, None) is not None)
+
+
+class FakeReimbursements:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Reimbursement]] = {}
+
+    def add_once(self, ins: str, reimbursement: Reimbursement) -> bool:
+        mine = self.items.setdefault(ins, {})
+        if reimbursement.reimbursement_id in mine:
+            return False
+        mine[reimbursement.reimbursement_id] = reimbursement
+        return True
+
+    def page(self, ins: str, limit: int, cursor: str | None) -> Page[Reimbursement]:
+        keyed = [(f"{r.date.isoformat()}#{r.reimbursement_id}", r) for r in self.items.get(ins, {}).values()]
+        return _page(keyed, limit, cursor, listing=f"reimb:{ins}")
+
+    def erase(self, ins: str) -> int:
+        return len(self.items.pop(ins, {}))
+
+
+# -- sharing, the catalogue and consents ------------------------------------------------------------------------------
+class FakeSharing:
+    def __init__(self) -> None:
+        self.relations: dict[str, dict[str, Relation]] = {}
+        self.sharing_settings: dict[str, SharingSettings] = {}
+        self.emergencies: dict[tuple[str, str], EmergencyAccess] = {}
+
+    def put_relation(self, ins: str, relation: Relation) -> Relation:
+        existing = self.relations.get(ins, {}).get(relation.rpps)
+        if not relation.profession and existing is not None and existing.profession:
+            relation = dataclasses.replace(relation, profession=existing.profession)
+        self.relations.setdefault(ins, {})[relation.rpps] = relation
+        return relation
+
+    def relation(self, ins: str, rpps: str) -> Relation | None:
+        return self.relations.get(ins, {}).get(rpps)
+
+    def relations_page(self, ins: str, limit: int, cursor: str | None) -> Page[Relation]:
+        keyed = list(self.relations.get(ins, {}).items())
+        return _page(keyed, limit, cursor, newest_first=False, listing=f"pro:{ins}")
+
+    def settings(self, ins: str) -> SharingSettings:
+        return self.sharing_settings.get(ins, SharingSettings())
+
+    def set_attending_doctor(self, ins: str, doctor: AttendingDoctor) -> None:
+        self.sharing_settings[ins] = dataclasses.replace(self.settings(ins), attending_doctor=doctor)
+
+    def set_emergency_settings(self, ins: str, settings: EmergencySettings) -> None:
+        self.sharing_settings[ins] = dataclasses.replace(self.settings(ins), emergency=settings)
+
+    def put_emergency(self, ins: str, access: EmergencyAccess) -> None:
+        self.emergencies[(ins, access.rpps)] = access
+
+
+class FakeApps:
+    def __init__(self) -> None:
+        self.items: dict[str, CatalogueApp] = {}
+
+    def add(self, app: CatalogueApp) -> None:
+        if app.app_id in self.items:
+            raise AlreadyExists(app.app_id)
+        app.version = 1
+        self.items[app.app_id] = copy.deepcopy(app)
+
+    def get(self, app_id: str) -> CatalogueApp | None:
+        app = self.items.get(app_id)
+        return copy.deepcopy(app) if app else None
+
+    def get_many(self, app_ids: list[str]) -> dict[str, CatalogueApp]:
+        return {a: app for a in app_ids if (app := self.get(a))}
+
+    def save(self, app: CatalogueApp) -> None:
+        stored = self.items.get(app.app_id)
+        if stored is None or stored.version != app.version:
+            raise ConcurrentUpdate(app.app_id)
+        app.version += 1
+        self.items[app.app_id] = copy.deepcopy(app)
+
+    def page(self, limit: int, cursor: str | None, status: str | None) -> Page[CatalogueApp]:
+        def accept(app: CatalogueApp) -> bool:
+            return app.status == status if status else app.status != "dereferenced"
+
+        return _page([(a.app_id, copy.deepcopy(a)) for a in self.items.values()], limit, cursor, newest_first=False,
+                     accept=accept, listing="apps")
+
+
+class FakeConsents:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Consent]] = {}
+
+    def put(self, ins: str, consent: Consent) -> None:
+        self.items.setdefault(ins, {})[consent.app_id] = consent
+
+    def delete(self, ins: str, app_id: str) -> None:
+        self.items.get(ins, {}).pop(app_id, None)
+
+    def all(self, ins: str) -> list[Consent]:
+        return [c for _, c in sorted(self.items.get(ins, {}).items())]
+
+
+class FakeFacts:
+    """The access decision's facts, read from the other fakes as the DynamoDB loader reads its items."""
+
+    def __init__(self, accounts: FakeAccounts, sharing: FakeSharing | None = None, apps: FakeApps | None = None,
+                 consents: FakeConsents | None = None) -> None:
+        self.accounts_repo = accounts
+        self.sharing = sharing or FakeSharing()
+        self.apps = apps or FakeApps()
+        self.consents = consents or FakeConsents()
+
+    def _account(self, nir: str | None) -> AccountFacts | None:
+        account = self.accounts_repo.get(nir) if nir else None
+        if account is None:
+            return None
+        return AccountFacts(account.nir, account.status.value, account.birth_date, account.legal_representative_nir)
+
+    def accounts(self, nirs: Iterable[str]) -> dict[str, AccountFacts]:
+        return {n: facts for n in nirs if (facts := self._account(n))}
+
+    def load(self, actor: Actor, ins: str | None) -> PatientFacts:
+        patient = self._account(ins)
+        caller = (patient if actor.ins == ins else self._account(actor.ins)) if actor.role == "patient" else None
+        settings = self.sharing.settings(ins) if ins else SharingSettings()
+        relation = emergency_until = None
+        if actor.role == "professional" and ins and actor.rpps:
+            found = self.sharing.relation(ins, actor.rpps)
+            relation = found.status if found else None
+            emergency = self.sharing.emergencies.get((ins, actor.rpps))
+            emergency_until = emergency.expires_at if emergency else None
+        app = consent = None
+        if actor.role == "app" and actor.app_id:
+            listed = self.apps.get(actor.app_id)
+            if listed is not None:
+                app = AppFacts(listed.status, listed.data_access)
+            given = {c.app_id: c for c in self.consents.all(ins)}.get(actor.app_id) if ins else None
+            if given is not None:
+                consent = ConsentFacts(given.grants, given.access_version < (listed.access_version if listed else 0),
+                                       given.granted_for_minor)
+        return PatientFacts(patient=patient, caller_account=caller, relation=relation, emergency_until=emergency_until,
+                            attending_doctor=settings.attending_doctor.rpps, emergency=settings.emergency, app=app,
+                            consent=consent)
+
+
+# -- objects and renderers --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class FakeObject:
+    key: str
+    version_id: str | None
+    size: int
+    content_type: str
+    metadata: dict[str, str]
+    head: bytes
+    last_modified: dt.datetime | None = None
+    etag: str = ""
+
+
+class FakeStore:
+    """Objects in memory; presigned URLs are opaque strings naming what they would allow."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], FakeObject] = {}
+        self.versions = 0
+
+    def put(self, bucket: str, key: str, content: bytes, content_type: str = "application/pdf",
+            metadata: dict[str, str] | None = None) -> str:
+        self.versions += 1
+        version = f"v{self.versions}"
+        self.objects[(bucket, key)] = FakeObject(key, version, len(content), content_type, metadata or {},
+                                                 content[:4096], None, f"etag-{hash(content)}")
+        return version
+
+    def presign_put(self, bucket: str, key: str, content_type: str, size: int) -> tuple[str, dict[str, str]]:
+        return f"put://{bucket}/{key}?size={size}", {"Content-Type": content_type}
+
+    def presign_get(self, bucket: str, key: str, version_id: str | None, content_type: str, filename: str) -> str:
+        return f"get://{bucket}/{key}?version={version_id}&filename={filename}"
+
+    def read_head(self, bucket: str, key: str, version_id: str | None) -> FakeObject:
+        found = self.objects.get((bucket, key))
+        if found is None:
+            raise ObjectGone(key)
+        return found
+
+    def copy(self, source_bucket: str, source_key: str, version_id: str | None, bucket: str,
+             key: str) -> str | None:
+        source = self.read_head(source_bucket, source_key, version_id)
+        self.versions += 1
+        self.objects[(bucket, key)] = dataclasses.replace(source, key=key, version_id=f"v{self.versions}")
+        return f"v{self.versions}"
+
+    def delete_version(self, bucket: str, key: str, version_id: str | None) -> None:
+        self.objects.pop((bucket, key), None)
+
+    def erase(self, bucket: str, prefix: str) -> int:
+        gone = [k for k in self.objects if k[0] == bucket and k[1].startswith(prefix)]
+        for key in gone:
+            del self.objects[key]
+        return len(gone)
+
+
+class RecordingRenderer:
+    """A renderer that keeps what it was given (the service's side of the port) and answers a marker."""
+
+    def __init__(self) -> None:
+        self.rendered: list[Any] = []
+
+    def render(self, value: Any) -> bytes:
+        self.rendered.append(value)
+        return b"rendered"
+
+
+class FakeConversations:
+    """Conversations, their messages and attachments, and each participant's list."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[str, Any] = {}
+        self.messages_by: dict[str, list[Any]] = {}
+        self.attachment_items: dict[tuple[str, str], Any] = {}
+
+    def start(self, conversation: Any, message: Any, attachments: list[Any]) -> None:
+        self.conversations[conversation.conversation_id] = copy.deepcopy(conversation)
+        self.messages_by[conversation.conversation_id] = [copy.deepcopy(message)]
+        for attachment in attachments:
+            self.attachment_items[(attachment.conversation_id, attachment.attachment_id)] = copy.deepcopy(attachment)
+
+    def get(self, conversation_id: str) -> Any:
+        found = self.conversations.get(conversation_id)
+        return copy.deepcopy(found) if found else None
+
+    def post(self, conversation: Any, message: Any, attachments: list[Any]) -> None:
+        stored = self.conversations.get(conversation.conversation_id)
+        if stored is None or stored.status != "open":
+            raise ConcurrentUpdate(conversation.conversation_id)
+        stored.last_message_at = message.sent_at
+        stored.message_count += 1
+        self.messages_by[conversation.conversation_id].append(copy.deepcopy(message))
+        for attachment in attachments:
+            self.attachment_items[(attachment.conversation_id, attachment.attachment_id)] = copy.deepcopy(attachment)
+
+    def set_status(self, conversation: Any, status: str, now: dt.datetime) -> None:
+        stored = self.conversations.get(conversation.conversation_id)
+        if stored is None or stored.status != conversation.status:
+            raise ConcurrentUpdate(conversation.conversation_id)
+        stored.status, stored.closed_at = status, (now if status != "open" else None)
+        conversation.status, conversation.closed_at = stored.status, stored.closed_at
+
+    def messages(self, conversation_id: str, limit: int, cursor: str | None) -> Page[Any]:
+        keyed = [(m.message_id, m) for m in self.messages_by.get(conversation_id, [])]
+        return _page(keyed, limit, cursor, newest_first=False, listing=f"msg:{conversation_id}")
+
+    def attachment(self, conversation_id: str, attachment_id: str) -> Any:
+        found = self.attachment_items.get((conversation_id, attachment_id))
+        return copy.deepcopy(found) if found else None
+
+    def attachments(self, conversation_id: str, attachment_ids: list[str]) -> dict[str, Any]:
+        return {a: found for a in attachment_ids if (found := self.attachment(conversation_id, a))}
+
+    def settle(self, attachment: Any) -> bool:
+        stored = self.attachment_items.get((attachment.conversation_id, attachment.attachment_id))
+        if stored is None or stored.status != "pending":
+            return False
+        self.attachment_items[(attachment.conversation_id, attachment.attachment_id)] = copy.deepcopy(attachment)
+        return True
+
+    def claim_filing(self, attachment: Any, document_id: str, now: dt.datetime) -> bool:
+        stored = self.attachment_items.get((attachment.conversation_id, attachment.attachment_id))
+        if stored is None or stored.filed_document_id:
+            return False
+        stored.filed_document_id, stored.filed_at = document_id, now
+        attachment.filed_document_id, attachment.filed_at = document_id, now
+        return True
+
+    def release_filing(self, attachment: Any, document_id: str) -> None:
+        stored = self.attachment_items.get((attachment.conversation_id, attachment.attachment_id))
+        if stored is not None and stored.filed_document_id == document_id:
+            stored.filed_document_id = stored.filed_at = None
+
+    def page_for(self, party: Any, limit: int, cursor: str | None) -> Page[Any]:
+        keyed = [(c.conversation_id, copy.deepcopy(c)) for c in self.conversations.values()
+                 if party in (c.starter, c.patient)]
+        return _page(keyed, limit, cursor, listing=f"party:{party.key}")
+
+    def all_for(self, party: Any) -> list[Any]:
+        return self.page_for(party, 10_000, None).items
+
+    def erase(self, conversation: Any) -> int:
+        erased = len(self.messages_by.pop(conversation.conversation_id, [])) + 1
+        self.conversations.pop(conversation.conversation_id, None)
+        for key in [k for k in self.attachment_items if k[0] == conversation.conversation_id]:
+            del self.attachment_items[key]
+            erased += 1
+        return erased

@@ -3,84 +3,68 @@
 One BatchGetItem on the accounts table fetches, from the patient's partition, the account, the caller's own
 account (a patient acting for a child), the professional's relation and emergency access, the sharing settings
 and the app's consent; one GetItem on the catalogue fetches the app. The number of reads does not depend on
-how many documents, patients or professionals exist.
+how many documents, patients or professionals exist. The keys are those of the repositories that write the items.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.adapters.accounts_repo import ACCOUNT_SK, account_pk
+from chalicelib.adapters.catalogue_repo import app_key, consent_sk
 from chalicelib.adapters.dynamo import Table
-from chalicelib.domain.access import AccountFacts, AppFacts, ConsentFacts, EmergencySettings, PatientFacts
+from chalicelib.adapters.sharing_repo import SETTINGS_SK, emergency_sk, relation_sk, settings_from
+from chalicelib.domain.access import AccountFacts, AppFacts, ConsentFacts, PatientFacts
+from chalicelib.domain.identity import Actor
 from chalicelib.domain.timeutil import parse
 
-SETTINGS_SK = "SETTINGS"
 
-
-def relation_sk(rpps: str) -> str:
-    return f"PRO#{rpps}"
-
-
-def emergency_sk(rpps: str) -> str:
-    return f"EMERGENCY#{rpps}"
-
-
-def consent_sk(app_id: str) -> str:
-    return f"CONSENT#{app_id}"
-
-
-def app_key(app_id: str) -> tuple[str, str]:
-    return "CATALOGUE", f"APP#{app_id}"
-
-
-def _account_facts(item: dict[str, Any] | None) -> AccountFacts | None:
+def account_facts(item: dict[str, Any] | None) -> AccountFacts | None:
     if not item:
         return None
     return AccountFacts(ins=item["nir"], status=item["status"], birth_date=dt.date.fromisoformat(item["birth_date"]),
                         legal_representative_nir=item.get("legal_representative_nir"))
 
 
-def emergency_settings(item: dict[str, Any] | None) -> EmergencySettings:
-    raw = (item or {}).get("emergency") or {}
-    return EmergencySettings(samu=raw.get("samu", True), other_professionals=raw.get("other_professionals", True),
-                             masked_documents=raw.get("masked_documents", True))
-
-
 class DynamoAccessFacts:
     def __init__(self, client: Any, accounts_table: str, catalogue_table: str) -> None:
-        self.accounts = Table(client, accounts_table)
+        self.accounts_table = Table(client, accounts_table)
         self.catalogue = Table(client, catalogue_table)
 
-    def load(self, actor: Any, ins: str | None) -> PatientFacts:
+    def accounts(self, nirs: Iterable[str]) -> dict[str, AccountFacts]:
+        found = self.accounts_table.batch_get((account_pk(n), ACCOUNT_SK) for n in nirs)
+        return {facts.ins: facts for facts in map(account_facts, found) if facts is not None}
+
+    def load(self, actor: Actor, ins: str | None) -> PatientFacts:
         keys: list[tuple[str, str | None]] = []
         if ins:
             pk = account_pk(ins)
             keys += [(pk, ACCOUNT_SK), (pk, SETTINGS_SK)]
-            if actor.role == "professional":
+            if actor.role == "professional" and actor.rpps:
                 keys += [(pk, relation_sk(actor.rpps)), (pk, emergency_sk(actor.rpps))]
-            if actor.role == "app":
+            if actor.role == "app" and actor.app_id:
                 keys.append((pk, consent_sk(actor.app_id)))
-        if actor.role == "patient" and actor.ins != ins:
+        if actor.role == "patient" and actor.ins and actor.ins != ins:
             keys.append((account_pk(actor.ins), ACCOUNT_SK))
-        items = {(i["pk"], i["sk"]): i for i in self.accounts.batch_get(keys)} if keys else {}
+        items = {(i["pk"], i["sk"]): i for i in self.accounts_table.batch_get(keys)} if keys else {}
 
         def item(pk_nir: str | None, sk: str) -> dict[str, Any] | None:
             return items.get((account_pk(pk_nir), sk)) if pk_nir else None
 
-        patient = _account_facts(item(ins, ACCOUNT_SK))
+        patient = account_facts(item(ins, ACCOUNT_SK))
         caller = None
         if actor.role == "patient":
-            caller = patient if actor.ins == ins else _account_facts(item(actor.ins, ACCOUNT_SK))
-        settings = item(ins, SETTINGS_SK) or {}
+            caller = patient if actor.ins == ins else account_facts(item(actor.ins, ACCOUNT_SK))
+        settings = settings_from(item(ins, SETTINGS_SK))
         relation = emergency_until = None
-        if actor.role == "professional" and ins:
+        if actor.role == "professional" and ins and actor.rpps:
             relation = (item(ins, relation_sk(actor.rpps)) or {}).get("status")
             emergency = item(ins, emergency_sk(actor.rpps))
             emergency_until = parse(emergency["until"]) if emergency else None
         app = consent = None
-        if actor.role == "app":
+        if actor.role == "app" and actor.app_id:
             app_item = self.catalogue.get(*app_key(actor.app_id))
             consent_item = item(ins, consent_sk(actor.app_id))
             if app_item:
@@ -94,5 +78,5 @@ class DynamoAccessFacts:
                     granted_for_minor=bool(consent_item.get("granted_for_minor")),
                 )
         return PatientFacts(patient=patient, caller_account=caller, relation=relation, emergency_until=emergency_until,
-                            attending_doctor=settings.get("attending_doctor"), emergency=emergency_settings(settings),
+                            attending_doctor=settings.attending_doctor.rpps, emergency=settings.emergency,
                             app=app, consent=consent)

@@ -1,15 +1,11 @@
-"""The rest of a space on DynamoDB, in the patient's records partition ``PAT#{ins}``:
+"""Profile, vaccinations and measurements on DynamoDB, in the patient's records partition ``PAT#{ins}``:
 
     PROFILE                          the medical profile (one item)
     VAC#{date}#{id}                  vaccinations, by date
     MEAS#{effective_at}#{id}         measurements, by time;  LATEST#{code}: the latest of each code
-    APPT#{start}#{id}                appointments, by start
-    REIMB#{date}#{id}                reimbursement lines, by date (id derived from the line: a resent line is
-                                     the same item)
-    REMINDERS                        the next prevention reminder due, in the sparse ``due`` index, and the
-                                     reminders already sent
 
-Every listing is one Query on the partition with a key prefix; cursors, never offsets.
+Every listing is one Query on the partition with a key prefix; cursors, never offsets. This repository owns
+these keys, and erases exactly them.
 """
 
 from __future__ import annotations
@@ -17,17 +13,68 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from chalicelib.adapters.accounts_repo import due_keys
 from chalicelib.adapters.dynamo import Table, is_conditional_failure, values
 from chalicelib.adapters.records_repo import patient_pk
-from chalicelib.domain.timeutil import iso_ms
+from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
+from chalicelib.domain.identity import Party
+from chalicelib.domain.results import Page
+from chalicelib.domain.timeutil import iso_ms, parse
 
-REMINDERS_SK = "REMINDERS"
-REMINDER_KIND = "reminder"
+PROFILE_SK = "PROFILE"
+VACCINATION, MEASUREMENT, LATEST = "VAC#", "MEAS#", "LATEST#"
+OWNED = (VACCINATION, MEASUREMENT, LATEST)  # and PROFILE_SK
 
 
-def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("pk", "sk", "due_pk", "due_at")}
+def vaccination_sk(vaccination: Vaccination) -> str:
+    return f"{VACCINATION}{vaccination.date.isoformat()}#{vaccination.vaccination_id}"
+
+
+def measurement_sk(measurement: Measurement) -> str:
+    return f"{MEASUREMENT}{iso_ms(measurement.effective_at)}#{measurement.measurement_id}"
+
+
+def _t(value: dt.datetime | None) -> str | None:
+    return iso_ms(value) if value else None
+
+
+def profile_item(ins: str, profile: MedicalProfile) -> dict[str, Any]:
+    return {"pk": patient_pk(ins), "sk": PROFILE_SK, **profile.content(), "updated_at": _t(profile.updated_at),
+            "updated_by": profile.updated_by.as_dict() if profile.updated_by else None}
+
+
+def profile_from(item: dict[str, Any]) -> MedicalProfile:
+    return MedicalProfile(
+        allergies=list(item.get("allergies") or []), conditions=list(item.get("conditions") or []),
+        treatments=list(item.get("treatments") or []), hospitalisations=list(item.get("hospitalisations") or []),
+        family_history=list(item.get("family_history") or []), blood_group=item.get("blood_group"),
+        advance_directives=item.get("advance_directives"), organ_donation=item.get("organ_donation"),
+        updated_at=parse(item["updated_at"]) if item.get("updated_at") else None,
+        updated_by=Party.from_dict(item["updated_by"]) if item.get("updated_by") else None)
+
+
+def vaccination_item(ins: str, vaccination: Vaccination) -> dict[str, Any]:
+    return {"pk": patient_pk(ins), "sk": vaccination_sk(vaccination), "vaccination_id": vaccination.vaccination_id,
+            "vaccine": vaccination.vaccine, "date": vaccination.date.isoformat(), "dose": vaccination.dose,
+            "lot": vaccination.lot, "recorded_by": vaccination.recorded_by.as_dict(),
+            "recorded_at": _t(vaccination.recorded_at)}
+
+
+def vaccination_from(item: dict[str, Any]) -> Vaccination:
+    return Vaccination(vaccination_id=item["vaccination_id"], vaccine=item["vaccine"],
+                       date=dt.date.fromisoformat(item["date"]), dose=item.get("dose"), lot=item.get("lot"),
+                       recorded_by=Party.from_dict(item["recorded_by"]), recorded_at=parse(item["recorded_at"]))
+
+
+def measurement_fields(measurement: Measurement) -> dict[str, Any]:
+    return {"measurement_id": measurement.measurement_id, "code": measurement.code, "label": measurement.label,
+            "value": measurement.value, "unit": measurement.unit, "effective_at": _t(measurement.effective_at),
+            "source": measurement.source.as_dict(), "recorded_at": _t(measurement.recorded_at)}
+
+
+def measurement_from(item: dict[str, Any]) -> Measurement:
+    return Measurement(measurement_id=item["measurement_id"], code=item["code"], label=item["label"],
+                       value=float(item["value"]), unit=item["unit"], effective_at=parse(item["effective_at"]),
+                       source=Party.from_dict(item["source"]), recorded_at=parse(item["recorded_at"]))
 
 
 class DynamoCare:
@@ -35,102 +82,44 @@ class DynamoCare:
         self.table = Table(client, table_name)
 
     # -- profile ---------------------------------------------------------------------------------------------------
-    def profile(self, ins: str) -> dict[str, Any] | None:
-        item = self.table.get(patient_pk(ins), "PROFILE")
-        return _public(item) if item else None
+    def profile(self, ins: str) -> MedicalProfile | None:
+        item = self.table.get(patient_pk(ins), PROFILE_SK)
+        return profile_from(item) if item else None
 
-    def put_profile(self, ins: str, profile: dict[str, Any]) -> None:
-        self.table.put({"pk": patient_pk(ins), "sk": "PROFILE", **profile})
+    def put_profile(self, ins: str, profile: MedicalProfile) -> None:
+        self.table.put(profile_item(ins, profile))
 
-    # -- entries: vaccinations, measurements, appointments, reimbursements -----------------------------------------
-    def add(self, ins: str, sk: str, entry: dict[str, Any], once: bool = False) -> bool:
-        """Write an entry; with ``once``, only if absent (False when it already exists)."""
+    # -- vaccinations ----------------------------------------------------------------------------------------------
+    def add_vaccination(self, ins: str, vaccination: Vaccination) -> None:
+        self.table.put(vaccination_item(ins, vaccination))
+
+    def vaccinations(self, ins: str, limit: int, cursor: str | None) -> Page[Vaccination]:
+        items, next_cursor = self.table.page(patient_pk(ins), limit, cursor, sk_prefix=VACCINATION)
+        return Page([vaccination_from(i) for i in items], next_cursor)
+
+    # -- measurements ----------------------------------------------------------------------------------------------
+    def add_measurement(self, ins: str, measurement: Measurement) -> None:
+        """The measurement, then ``LATEST#{code}``, which follows the most recent measurement of that code (an
+        older one arriving late never replaces it)."""
+        fields = measurement_fields(measurement)
+        self.table.put({"pk": patient_pk(ins), "sk": measurement_sk(measurement), **fields})
         try:
-            self.table.put({"pk": patient_pk(ins), "sk": sk, **entry},
-                           condition="attribute_not_exists(pk)" if once else None)
-            return True
-        except Exception as error:
-            if once and is_conditional_failure(error):
-                return False
-            raise
-
-    def page(self, ins: str, prefix: str, limit: int, cursor: str | None, newest_first: bool = True,
-             filters: dict[str, str] | None = None, start_at: str | None = None) -> tuple[list[dict[str, Any]],
-                                                                                         str | None]:
-        """One page of entries whose key starts with ``prefix``; ``filters`` match attributes exactly;
-        ``start_at`` (ascending listings) skips keys before it."""
-        expression = " AND ".join(f"#{k} = :{k}" for k in (filters or {})) or None
-        accept = (lambda item: item["sk"] >= prefix + start_at) if start_at else None
-        items, next_cursor = self.table.page(
-            patient_pk(ins), limit, cursor, sk_prefix=prefix, forward=not newest_first,
-            filter_expression=expression, filter_values=values(**filters) if filters else None,
-            names={f"#{k}": k for k in filters} if filters else None, accept=accept)
-        return [_public(i) for i in items], next_cursor
-
-    def all(self, ins: str, prefix: str, limit: int = 1000) -> list[dict[str, Any]]:
-        items, _ = self.page(ins, prefix, limit, None, newest_first=True)
-        return items
-
-    def keep_latest(self, ins: str, code: str, measurement: dict[str, Any]) -> None:
-        """``LATEST#{code}`` follows the most recent measurement of that code (an older one arriving late never
-        replaces it)."""
-        try:
-            self.table.put({"pk": patient_pk(ins), "sk": f"LATEST#{code}", **measurement},
+            self.table.put({"pk": patient_pk(ins), "sk": f"{LATEST}{measurement.code}", **fields},
                            condition="attribute_not_exists(pk) OR effective_at < :at",
-                           expression_values=values(at=measurement["effective_at"]))
+                           expression_values=values(at=fields["effective_at"]))
         except Exception as error:
             if not is_conditional_failure(error):
                 raise
 
-    def latest(self, ins: str) -> list[dict[str, Any]]:
-        return [_public(i) for i in self.table.query_all(patient_pk(ins), sk_prefix="LATEST#")]
+    def measurements(self, ins: str, limit: int, cursor: str | None, code: str | None = None) -> Page[Measurement]:
+        items, next_cursor = self.table.page(
+            patient_pk(ins), limit, cursor, sk_prefix=MEASUREMENT, filter_expression="#code = :code" if code else None,
+            filter_values=values(code=code) if code else None, names={"#code": "code"} if code else None)
+        return Page([measurement_from(i) for i in items], next_cursor)
 
-    # -- reminders -------------------------------------------------------------------------------------------------
-    def reminders(self, ins: str) -> dict[str, Any]:
-        return self.table.get(patient_pk(ins), REMINDERS_SK) or {}
+    def latest_measurements(self, ins: str) -> list[Measurement]:
+        return [measurement_from(i) for i in self.table.query_all(patient_pk(ins), sk_prefix=LATEST)]
 
-    def schedule_reminder(self, ins: str, day: dt.date | None, due_at: dt.datetime | None) -> None:
-        """Point the space's reminders at ``day`` (or at nothing), keeping the reminders already sent."""
-        names = {"#nir": "ins", "#next": "next_on", "#dpk": "due_pk", "#dat": "due_at"}
-        if day and due_at:
-            keys = due_keys(REMINDER_KIND, ins, due_at)
-            self.table.update(patient_pk(ins), REMINDERS_SK, "SET #nir = :ins, #next = :next, #dpk = :dpk, #dat = :dat",
-                              names, values(ins=ins, next=day.isoformat(), dpk=keys["due_pk"], dat=keys["due_at"]))
-        else:
-            self.table.update(patient_pk(ins), REMINDERS_SK, "SET #nir = :ins REMOVE #next, #dpk, #dat", names,
-                              values(ins=ins))
-
-    def advance_reminders(self, ins: str, from_day: dt.date, day: dt.date | None, due_at: dt.datetime | None) -> bool:
-        """Move from ``from_day`` to the next reminder date, unless another run already did."""
-        names = {"#next": "next_on", "#dpk": "due_pk", "#dat": "due_at"}
-        if day and due_at:
-            keys = due_keys(REMINDER_KIND, ins, due_at)
-            return bool(self.table.update(
-                patient_pk(ins), REMINDERS_SK, "SET #next = :next, #dpk = :dpk, #dat = :dat", names,
-                values(current=from_day.isoformat(), next=day.isoformat(), dpk=keys["due_pk"], dat=keys["due_at"]),
-                condition="#next = :current"))
-        return bool(self.table.update(patient_pk(ins), REMINDERS_SK, "REMOVE #next, #dpk, #dat", names,
-                                      values(current=from_day.isoformat()), condition="#next = :current"))
-
-    def claim_reminder(self, ins: str, reminder_id: str) -> bool:
-        """Mark one reminder sent, unless it already was: whoever claims it sends it, once."""
-        return bool(self.table.update(patient_pk(ins), REMINDERS_SK, "ADD #sent :one", {"#sent": "sent"},
-                                      {":one": {"SS": [reminder_id]}, ":rid": {"S": reminder_id}},
-                                      condition="NOT contains(#sent, :rid)"))
-
-    def release_reminder(self, ins: str, reminder_id: str) -> None:
-        """A claimed reminder could not be sent: unclaim it so that a later run sends it (not lost)."""
-        self.table.update(patient_pk(ins), REMINDERS_SK, "DELETE #sent :one", {"#sent": "sent"},
-                          {":one": {"SS": [reminder_id]}})
-
-    def due_reminders(self, now: dt.datetime) -> list[str]:
-        """INS of the patients with a reminder due (a Query per shard of the sparse index)."""
-        from chalicelib import resources
-
-        found: list[str] = []
-        for shard in range(resources.DUE_SHARDS):
-            for item in self.table.query_all(f"{REMINDER_KIND}#{shard}", index=resources.DUE_INDEX,
-                                             pk_name="due_pk", sk_condition="due_at <= :now",
-                                             expression_values=values(now=iso_ms(now))):
-                found.append(item["ins"])
-        return found
+    # -- the archive -----------------------------------------------------------------------------------------------
+    def erase(self, ins: str) -> int:
+        return self.table.erase_prefixes(patient_pk(ins), OWNED, exact=(PROFILE_SK,))

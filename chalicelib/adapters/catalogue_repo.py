@@ -6,11 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.access_repo import app_key, consent_sk
 from chalicelib.adapters.accounts_repo import account_pk
 from chalicelib.adapters.dynamo import Table, is_conditional_failure, values
-from chalicelib.domain.catalogue import CatalogueApp, as_items, grants_of
+from chalicelib.domain.catalogue import CatalogueApp, Consent, as_items, grants_of
+from chalicelib.domain.results import Page
+from chalicelib.domain.timeutil import iso, parse
 from chalicelib.ports import AlreadyExists, ConcurrentUpdate
+
+CONSENT = "CONSENT#"
+
+
+def consent_sk(app_id: str) -> str:
+    return f"{CONSENT}{app_id}"
+
+
+def app_key(app_id: str) -> tuple[str, str]:
+    return "CATALOGUE", f"APP#{app_id}"
 
 
 def to_item(app: CatalogueApp) -> dict[str, Any]:
@@ -63,23 +74,33 @@ class DynamoCatalogue:
                 raise ConcurrentUpdate(app.app_id) from error
             raise
 
-    def page(self, limit: int, cursor: str | None, status: str | None) -> tuple[list[CatalogueApp], str | None]:
+    def page(self, limit: int, cursor: str | None, status: str | None) -> Page[CatalogueApp]:
         accept = (lambda i: i["status"] == status) if status else (lambda i: i["status"] != "dereferenced")
         items, next_cursor = self.table.page("CATALOGUE", limit, cursor, sk_prefix="APP#", forward=True,
                                              accept=accept)
-        return [from_item(i) for i in items], next_cursor
+        return Page([from_item(i) for i in items], next_cursor)
+
+
+def consent_from(item: dict[str, Any]) -> Consent:
+    return Consent(app_id=item["app_id"], grants=grants_of(item.get("grants", [])),
+                   access_version=int(item.get("access_version", 0)), granted_at=parse(item["granted_at"]),
+                   granted_by=item.get("granted_by", ""), granted_for_minor=bool(item.get("granted_for_minor")))
 
 
 class DynamoConsents:
+    """Consents in the patient's accounts partition (``CONSENT#{app_id}``), read by the facts loader too."""
+
     def __init__(self, client: Any, table_name: str) -> None:
         self.table = Table(client, table_name)
 
-    def put(self, ins: str, consent: dict[str, Any]) -> None:
-        self.table.put({"pk": account_pk(ins), "sk": consent_sk(consent["app_id"]), **consent})
+    def put(self, ins: str, consent: Consent) -> None:
+        self.table.put({"pk": account_pk(ins), "sk": consent_sk(consent.app_id), "app_id": consent.app_id,
+                        "grants": as_items(consent.grants), "access_version": consent.access_version,
+                        "granted_at": iso(consent.granted_at), "granted_by": consent.granted_by,
+                        "granted_for_minor": consent.granted_for_minor or None})
 
     def delete(self, ins: str, app_id: str) -> None:
         self.table.delete(account_pk(ins), consent_sk(app_id))
 
-    def all(self, ins: str) -> list[dict[str, Any]]:
-        return [{k: v for k, v in i.items() if k not in ("pk", "sk")}
-                for i in self.table.query_all(account_pk(ins), sk_prefix="CONSENT#", consistent=True)]
+    def all(self, ins: str) -> list[Consent]:
+        return [consent_from(i) for i in self.table.query_all(account_pk(ins), sk_prefix=CONSENT, consistent=True)]

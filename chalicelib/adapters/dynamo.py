@@ -75,25 +75,43 @@ def is_conditional_failure(error: Exception) -> bool:
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
+MAX_CURSOR = 2048  # characters of a cursor: far more than a key of ens needs, far less than a forged blob
+
+
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     if not last_key:
         return None
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    """A cursor is an opaque token we gave out; anything else is refused with 400."""
+def _bad_cursor(detail: str = "is not a cursor this API returned") -> MalformedRequest:
+    return MalformedRequest(f"The 'cursor' parameter {detail}: start again without it.", code="invalid_cursor")
+
+
+def decode_cursor(cursor: str | None, pk: str, sk_prefix: str | None = None) -> dict[str, Any] | None:
+    """The key a cursor we gave out stands for, checked whole: exactly a ``pk`` and an ``sk`` given as strings,
+    the ``pk`` of this very listing and an ``sk`` within it. Anything else (another shape, another type, another
+    listing's cursor) is refused with 400, never handed to DynamoDB."""
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR:
+        raise _bad_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
-            raise ValueError
-        return decoded
-    except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedRequest("The 'cursor' parameter is not a cursor this API returned.",
-                               code="invalid_cursor") from error
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise _bad_cursor() from error
+    if not isinstance(decoded, dict) or set(decoded) != {"pk", "sk"}:
+        raise _bad_cursor()
+    values_ = {}
+    for name, attribute in decoded.items():
+        if not isinstance(attribute, dict) or set(attribute) != {"S"} or not isinstance(attribute["S"], str) \
+                or not attribute["S"]:
+            raise _bad_cursor()
+        values_[name] = attribute["S"]
+    if values_["pk"] != pk or (sk_prefix is not None and not values_["sk"].startswith(sk_prefix)):
+        raise _bad_cursor("belongs to another listing")
+    return {"pk": {"S": values_["pk"]}, "sk": {"S": values_["sk"]}}
 
 
 class Table:
@@ -143,10 +161,7 @@ class Table:
         if limit:
             kwargs["Limit"] = limit
         if start:
-            owner = start.get(pk_name, {}).get("S") if isinstance(start.get(pk_name), dict) else None
-            if owner != pk:
-                raise MalformedRequest("The 'cursor' parameter belongs to another listing.", code="invalid_cursor")
-            kwargs["ExclusiveStartKey"] = start
+            kwargs["ExclusiveStartKey"] = start  # a LastEvaluatedKey of this very query (query_all)
         answer = self.client.query(**kwargs)
         return [load(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
 
@@ -156,7 +171,7 @@ class Table:
         """One page of a listing: up to ``limit`` items of partition ``pk`` that pass the filter expression and
         ``accept(item)``, newest first by default. The cursor is the key of the last item returned, so items
         left out by ``accept`` are never skipped on the next page."""
-        start = decode_cursor(cursor)
+        start = decode_cursor(cursor, pk, sk_prefix)
         found: list[dict[str, Any]] = []
         batch = min(max(limit * 2, 25), 500)
         while True:
@@ -171,9 +186,6 @@ class Table:
             if names:
                 kwargs["ExpressionAttributeNames"] = names
             if start:
-                if start.get("pk", {}).get("S") != pk:
-                    raise MalformedRequest("The 'cursor' parameter belongs to another listing.",
-                                           code="invalid_cursor")
                 kwargs["ExclusiveStartKey"] = start
             answer = self.client.query(**kwargs)
             for raw in answer.get("Items", []):
@@ -248,6 +260,14 @@ class Table:
                 if not request:
                     break
         return count
+
+    def erase_prefixes(self, pk: str, prefixes: Iterable[str], exact: Iterable[str] = ()) -> int:
+        """Delete every item of partition ``pk`` whose sort key starts with one of ``prefixes`` (a Query each) or is
+        one of ``exact`` (deleted without being read), in batched deletes: what one repository owns in a partition
+        it shares with others. Returns the number of deletions asked (an ``exact`` key that was absent counts)."""
+        keys = [(i["pk"], i.get("sk")) for prefix in prefixes
+                for i in self.query_all(pk, sk_prefix=prefix, consistent=True)]
+        return self.delete_keys(keys + [(pk, sk) for sk in exact])
 
     def erase_partition(self, pk: str) -> int:
         """Delete every item of one partition (a Query, then batched deletes)."""

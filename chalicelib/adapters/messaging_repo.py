@@ -17,7 +17,9 @@ import datetime as dt
 from typing import Any
 
 from chalicelib.adapters.dynamo import Table, dump, is_conditional_failure, key, values
-from chalicelib.domain.messaging import OPEN, PENDING, Attachment, Conversation, Message, Party
+from chalicelib.domain.identity import Party
+from chalicelib.domain.messaging import OPEN, PENDING, Attachment, Conversation, Message
+from chalicelib.domain.results import Page
 from chalicelib.domain.timeutil import iso_ms, parse
 from chalicelib.ports import ConcurrentUpdate
 
@@ -49,7 +51,7 @@ def _time(value: str | None) -> dt.datetime | None:
 
 
 def _party(raw: dict[str, Any]) -> Party:
-    return Party(raw["role"], raw["id"], raw.get("profession"))
+    return Party.from_dict(raw)
 
 
 def _summary_fields(conversation: Conversation) -> dict[str, Any]:
@@ -239,11 +241,11 @@ class DynamoConversations:
         item = self.table.get(conversation_pk(conversation_id), META)
         return conversation_from(item) if item else None
 
-    def messages(self, conversation_id: str, limit: int, cursor: str | None) -> tuple[list[Message], str | None]:
+    def messages(self, conversation_id: str, limit: int, cursor: str | None) -> Page[Message]:
         """Oldest first."""
         items, next_cursor = self.table.page(conversation_pk(conversation_id), limit, cursor, sk_prefix="MSG#",
                                              forward=True)
-        return [message_from(i) for i in items], next_cursor
+        return Page([message_from(i) for i in items], next_cursor)
 
     def attachment(self, conversation_id: str, attachment_id: str) -> Attachment | None:
         item = self.table.get(conversation_pk(conversation_id), attachment_sk(attachment_id))
@@ -254,10 +256,10 @@ class DynamoConversations:
         found = self.table.batch_get((pk, attachment_sk(a)) for a in attachment_ids)
         return {a.attachment_id: a for a in map(attachment_from, found)}
 
-    def page_for(self, party: Party, limit: int, cursor: str | None) -> tuple[list[Conversation], str | None]:
+    def page_for(self, party: Party, limit: int, cursor: str | None) -> Page[Conversation]:
         """The participant's conversations, newest first."""
         items, next_cursor = self.table.page(party_pk(party), limit, cursor, sk_prefix="CONV#", forward=False)
-        return [conversation_from(i) for i in items], next_cursor
+        return Page([conversation_from(i) for i in items], next_cursor)
 
     def all_for(self, party: Party) -> list[Conversation]:
         return [conversation_from(i) for i in self.table.query_all(party_pk(party), sk_prefix="CONV#",

@@ -17,8 +17,8 @@ from chalicelib.domain.accounts import Contact
 from chalicelib.domain.notices import Notice, channel_for
 from chalicelib.domain.timeutil import iso, iso_ms
 from chalicelib.ports import Clock
+from chalicelib.resources import SENDER_ADDRESS
 
-SENDER_ADDRESS = "ne-pas-repondre@monespacesante.example"
 SENDER = formataddr(("Mon Espace Santé", SENDER_ADDRESS), charset="utf-8")  # RFC 2047: SES wants ASCII headers
 
 
@@ -57,7 +57,7 @@ class AwsNotifier:
                 {"kind": notice.kind, "address": contact.postal_address, "subject": subject, "text": text}))
         else:
             raise NoChannel(notice.kind)
-        return channel
+        return str(channel)
 
 
 class RecordingNotifier:
@@ -65,7 +65,7 @@ class RecordingNotifier:
 
     PARTITION = "OUTBOX"
 
-    def __init__(self, inner: Any, client: Any, table_name: str, clock: Clock) -> None:
+    def __init__(self, inner: AwsNotifier, client: Any, table_name: str, clock: Clock) -> None:
         self.inner = inner
         self.table = Table(client, table_name)
         self.clock = clock

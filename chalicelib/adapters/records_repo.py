@@ -1,7 +1,9 @@
-"""Documents on DynamoDB: partition ``PAT#{ins}``, items ``DOC#{document_id}`` (ids are time-ordered, so a
-reverse Query lists newest first). The ``by_document`` index finds a document from its id alone (S3 events
-carry only the object key). Saves are versioned conditional writes; a replacement and the document it
-supersedes change in one transaction."""
+"""Documents on DynamoDB: partition ``PAT#{ins}`` (the patient's records partition, which the care, agenda and
+reimbursement repositories share, each with keys of its own), items ``DOC#{document_id}`` (ids are time-ordered,
+so a reverse Query lists newest first) and ``INBOX#{fingerprint}`` (the marker of an inbox file already ingested).
+The ``by_document`` index finds a document from its id alone (S3 events carry only the object key). Saves are
+versioned conditional writes; a replacement and the document it supersedes change in one transaction. This
+repository owns these keys, and erases exactly them."""
 
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ from typing import Any
 
 from chalicelib.adapters.dynamo import Table, dump, is_conditional_failure, values
 from chalicelib.domain.documents import Author, Document, Status
+from chalicelib.domain.results import Page
 from chalicelib.domain.timeutil import iso_ms, parse
 from chalicelib.ports import AlreadyExists, ConcurrentUpdate
+
+DOCUMENT, INBOX_MARKER = "DOC#", "INBOX#"
 
 
 def patient_pk(ins: str) -> str:
@@ -20,7 +25,7 @@ def patient_pk(ins: str) -> str:
 
 
 def doc_sk(document_id: str) -> str:
-    return f"DOC#{document_id}"
+    return f"{DOCUMENT}{document_id}"
 
 
 def _t(value: dt.datetime | None) -> str | None:
@@ -75,7 +80,7 @@ class DynamoDocuments:
         """Create ``doc`` unless a document with this fingerprint (bucket, key and content of an inbox file)
         exists: a marker item and the document are written in one transaction. False for a repeat."""
         doc.version = 1
-        marker = {"pk": patient_pk(doc.ins), "sk": f"INBOX#{fingerprint}", "document_id": doc.document_id}
+        marker = {"pk": patient_pk(doc.ins), "sk": f"{INBOX_MARKER}{fingerprint}", "document_id": doc.document_id}
         try:
             self.table.client.transact_write_items(TransactItems=[
                 {"Put": {"TableName": self.table.name, "Item": dump(marker),
@@ -91,7 +96,7 @@ class DynamoDocuments:
             raise
 
     def seen(self, ins: str, fingerprint: str) -> str | None:
-        marker = self.table.get(patient_pk(ins), f"INBOX#{fingerprint}")
+        marker = self.table.get(patient_pk(ins), f"{INBOX_MARKER}{fingerprint}")
         return marker["document_id"] if marker else None
 
     def get(self, ins: str, document_id: str) -> Document | None:
@@ -129,7 +134,7 @@ class DynamoDocuments:
             raise
 
     def page(self, ins: str, limit: int, cursor: str | None, accept: Callable[[Document], bool],
-             category: str | None = None, type_code: str | None = None) -> tuple[list[Document], str | None]:
+             category: str | None = None, type_code: str | None = None) -> Page[Document]:
         """Newest first, without deleted documents, with optional filters; ``accept`` applies the access rules."""
         conditions = ["attribute_not_exists(deleted_at)"]
         filter_values: dict[str, Any] = {}
@@ -140,14 +145,14 @@ class DynamoDocuments:
             conditions.append("type_code = :type_code")
             filter_values.update(values(type_code=type_code))
         items, next_cursor = self.table.page(
-            patient_pk(ins), limit, cursor, sk_prefix="DOC#", filter_expression=" AND ".join(conditions),
+            patient_pk(ins), limit, cursor, sk_prefix=DOCUMENT, filter_expression=" AND ".join(conditions),
             filter_values=filter_values, accept=lambda item: accept(from_item(item)))
-        return [from_item(i) for i in items], next_cursor
+        return Page([from_item(i) for i in items], next_cursor)
 
     def all_for(self, ins: str) -> list[Document]:
         """Every document of a patient, deleted and superseded included (the archive)."""
-        return [from_item(i) for i in self.table.query_all(patient_pk(ins), sk_prefix="DOC#", consistent=True)]
+        return [from_item(i) for i in self.table.query_all(patient_pk(ins), sk_prefix=DOCUMENT, consistent=True)]
 
     def erase(self, ins: str) -> int:
-        """The patient's whole records partition: documents, profile, vaccinations, measurements, agenda..."""
-        return self.table.erase_partition(patient_pk(ins))
+        """The patient's documents and inbox markers (the rest of the partition is other repositories')."""
+        return self.table.erase_prefixes(patient_pk(ins), (DOCUMENT, INBOX_MARKER))

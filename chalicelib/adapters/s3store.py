@@ -3,10 +3,12 @@ copied server-side, and the checks read only the first few kilobytes (a ranged G
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
+from chalicelib.domain.documents import SNIFF_BYTES
 from chalicelib.ports import ObjectGone
 
 
@@ -18,12 +20,12 @@ class StoredObject:
     content_type: str
     metadata: dict[str, str]
     head: bytes  # the first bytes, for the format check
-    last_modified: Any
+    last_modified: dt.datetime | None
     etag: str = ""  # identifies the content
 
 
 def _code(error: Exception) -> str:
-    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
 
 
 class S3Store:
@@ -47,9 +49,9 @@ class S3Store:
                                   "ResponseContentDisposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
         if version_id:
             params["VersionId"] = version_id
-        return self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=self.presign_seconds)
+        return str(self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=self.presign_seconds))
 
-    def read_head(self, bucket: str, key: str, version_id: str | None, length: int = 4096) -> StoredObject:
+    def read_head(self, bucket: str, key: str, version_id: str | None, length: int = SNIFF_BYTES) -> StoredObject:
         """Metadata and the first ``length`` bytes of an object version. Keys of S3 events may arrive URL-encoded."""
         for candidate in dict.fromkeys((key, unquote_plus(key))):
             params: dict[str, Any] = {"Bucket": bucket, "Key": candidate, "Range": f"bytes=0-{length - 1}"}
@@ -88,7 +90,8 @@ class S3Store:
         if version_id:
             source["VersionId"] = version_id
         answer = self.s3.copy_object(CopySource=source, Bucket=bucket, Key=key, MetadataDirective="COPY")
-        return answer.get("VersionId")
+        version = answer.get("VersionId")
+        return str(version) if version else None
 
     def delete_version(self, bucket: str, key: str, version_id: str | None) -> None:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}

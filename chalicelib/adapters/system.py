@@ -1,4 +1,4 @@
-"""Clock and secret generators: the two sources of non-determinism, behind ports so tests can pin them."""
+"""Clock, ids and secret generators: the sources of non-determinism, behind ports so tests can pin them."""
 
 from __future__ import annotations
 
@@ -34,10 +34,16 @@ class CsprngSecrets:
         return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def new_id(now: dt.datetime | None = None) -> str:
+def new_id(now: dt.datetime) -> str:
     """An opaque, time-ordered id: 12 hex digits of milliseconds then 16 random hex digits.
 
     Sorting ids sorts by creation time, so "newest first" is a reverse Query on the sort key.
     """
-    ms = int((now or dt.datetime.now(UTC)).timestamp() * 1000)
-    return f"{ms:012x}{secrets.token_hex(8)}"
+    return f"{int(now.timestamp() * 1000):012x}{secrets.token_hex(8)}"
+
+
+class RandomIds:
+    """The ids port (``chalicelib.ports.Ids``): :func:`new_id`."""
+
+    def new(self, now: dt.datetime) -> str:
+        return new_id(now)

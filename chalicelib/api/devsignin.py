@@ -9,6 +9,8 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, route
+from chalicelib.bootstrap import container
+from chalicelib.errors import NotFound
 
 bp = Blueprint(__name__)
 TAG = "Development (local stage only)"
@@ -16,13 +18,11 @@ M = "chalicelib.models.devsignin:"
 TOKEN_SECONDS = 3600
 
 
-@route(bp, "/dev/sign-in", "POST", tag=TAG, auth="none", body=M + "DevSignInRequest", response=M + "DevSignInReply",
+@route(bp, "/dev/sign-in", "POST", tag=TAG, auth="none", body=M + "DevSignInRequest",
+       response="chalicelib.models.answers.common:DevSignIn",
        errors=(400, 404, 422),
        summary="Local stage only: a patient token for a NIR (the portal's development sign-in); 404 elsewhere.")
 def dev_sign_in(call: Call) -> Any:
-    from chalicelib.bootstrap import container
-    from chalicelib.errors import NotFound
-
     c = container()
     if not c.settings.is_local:
         raise NotFound("The development sign-in exists only in the local stage.", code="not_found")

@@ -1,11 +1,26 @@
 """The thin entrypoint layer shared by every blueprint.
 
-:func:`route` turns a function ``(call, **path_params) -> result`` into a Chalice view that authenticates the
-caller, parses the body with its pydantic model, calls the function, and maps domain errors to
-``{"code", "message"}`` with the right status. Each route is also recorded for ``GET /openapi.json``.
+:func:`route` turns a function ``(call, **path_params) -> result`` into a Chalice view. Every route declares the
+action it performs (``action=Action.X``, from ``chalicelib/domain/access.py``) or that it is public
+(``auth="none"``), and the view runs, in this order:
 
-Cold start: this module imports only the standard library. Models are named as ``"module:Class"`` strings and
-imported on first use; pydantic, PyJWT and the domain load with the first request, not with ``app.py``.
+1. authenticate the bearer token (401);
+2. the role stage of the access decision for the declared action (403 ``{code, message}``), **before the body is
+   read**: a caller whose role may never do this learns nothing about how the route validates;
+3. the path parameters (an INS, an RPPS: 422 naming the parameter);
+4. the body, parsed with its pydantic model (400 unreadable, too deeply nested; 422 naming the fields);
+5. the handler, which calls one service (the service asks the whole decision, with the facts);
+6. the result, serialised through the declared answer (``response=``, a dataclass of
+   ``chalicelib/models/answers``), which reads it by attribute: the answer is at once the OpenAPI schema and the
+   serialiser, so a result that drifts from it fails loudly.
+
+Domain errors map to their status by class (:data:`ERROR_STATUS`); anything else is a logged 500 that says
+nothing of the cause. The OpenAPI ``x-roles`` of each operation is :func:`chalicelib.domain.access.roles_for` of
+its action, derived from the decision's table.
+
+Cold start: models and answers are named as ``"module:Class"`` strings and imported on first use; pydantic loads
+with the first body parsed (a request without a body never loads it), PyJWT with the first token signed by an
+issuer (RS256), Powertools with the first log line.
 """
 
 from __future__ import annotations
@@ -17,6 +32,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import unquote
+
+from chalicelib import observability
+from chalicelib.bootstrap import container
+from chalicelib.domain.access import Action, role_decision, roles_for
+from chalicelib.domain.identity import Actor, actor_from_claims, check_nir, is_rpps
+from chalicelib.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    TooManyAttempts,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+)
+from chalicelib.models import answers
 
 JSON = "application/json"
 # Chalice answers 415 with a body of its own to types outside this list; accept the usual ones and let
@@ -24,23 +60,26 @@ JSON = "application/json"
 ACCEPTED_CONTENT_TYPES = [JSON, "application/merge-patch+json", "application/fhir+json",
                           "application/x-www-form-urlencoded", "text/plain", "application/octet-stream",
                           "multipart/form-data", "application/xml", "text/xml"]
+MAX_DEPTH = 32  # nesting of a JSON body: ens's deepest body needs 4
 
-ERROR_STATUS = {
-    "MalformedRequest": 400,
-    "InvalidInput": 422,
-    "Unauthenticated": 401,
-    "Forbidden": 403,
-    "NotFound": 404,
-    "Conflict": 409,
-    "Gone": 410,
-    "PayloadTooLarge": 413,
-    "UnsupportedMediaType": 415,
-    "TooManyAttempts": 429,
-    "Unavailable": 503,
+ERROR_STATUS: dict[type[DomainError], int] = {
+    MalformedRequest: 400,
+    InvalidInput: 422,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    TooManyAttempts: 429,
+    Unavailable: 503,
 }
 
+Auth = Literal["required", "optional", "none"]
 
-@dataclass
+
+@dataclass(frozen=True)
 class QueryParam:
     name: str
     description: str
@@ -56,13 +95,13 @@ PAGING = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class RouteSpec:
     path: str
     method: str
     summary: str
-    auth: Literal["required", "optional", "none"]
-    roles: tuple[str, ...]
+    auth: Auth
+    action: Action | None
     body: str | None
     response: str | None
     status: int
@@ -71,6 +110,11 @@ class RouteSpec:
     produces: str
     tag: str
     description: str = ""
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Who may call it: derived from the access decision's table (empty: public)."""
+        return roles_for(self.action) if self.action is not None else ()
 
 
 SPECS: list[RouteSpec] = []
@@ -90,20 +134,28 @@ class Call:
     """What a handler receives: the caller, the parsed body, query parameters and the raw request."""
 
     request: Any
-    actor: Any = None
+    actor: Actor | None = None
     body: Any = None
+
+    @property
+    def caller(self) -> Actor:
+        """The authenticated caller (routes whose auth is required)."""
+        if self.actor is None:
+            raise Unauthenticated("This call needs an 'Authorization: Bearer <token>' header.", code="missing_token")
+        return self.actor
 
     @property
     def query(self) -> dict[str, str]:
         return dict(self.request.query_params or {})
 
     def header(self, name: str) -> str | None:
-        return self.request.headers.get(name.lower())
+        value = self.request.headers.get(name.lower())
+        return str(value) if value is not None else None
 
 
 @functools.cache
 def resolve(ref: str) -> Any:
-    """Import "package.module:Name" on first use."""
+    """Import "package.module:Name" on first use (the models: pydantic stays off the cold import)."""
     module, _, name = ref.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -125,24 +177,28 @@ def error_body(code: str, message: str, errors: list[dict[str, str]] | None = No
     return body
 
 
-def render_error(error: Exception) -> Any:
-    """A domain error as its HTTP answer."""
-    status = 500
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a domain error: that of its nearest class in :data:`ERROR_STATUS`."""
     for cls in type(error).__mro__:
-        if cls.__name__ in ERROR_STATUS:
-            status = ERROR_STATUS[cls.__name__]
-            break
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500
+
+
+def render_error(error: DomainError) -> Any:
+    """A domain error as its HTTP answer."""
+    status = status_of(error)
     headers: dict[str, str] = {}
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
+    if isinstance(error, TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="ens"'
-    details = getattr(error, "details", None) or {}
-    errors = details.get("errors")
-    if errors is None and status == 422 and isinstance(details.get("field"), str):
-        errors = [{"field": details["field"], "code": error.code, "message": error.message}]  # type: ignore[attr-defined]
-    return _json_response(status, error_body(error.code, error.message, errors), headers)  # type: ignore[attr-defined]
+    details = error.details or {}
+    errors: list[dict[str, str]] | None = details.get("errors")  # type: ignore[assignment]
+    field = details.get("field")
+    if errors is None and status == 422 and isinstance(field, str):
+        errors = [{"field": field, "code": error.code, "message": error.message}]
+    return _json_response(status, error_body(error.code, error.message, errors), headers)
 
 
 SEND_JSON = "send a JSON object with the header 'Content-Type: application/json'"
@@ -156,13 +212,30 @@ def _is_json_type(content_type: str | None) -> bool:
     return media == JSON or (media.startswith("application/") and media.endswith("+json"))
 
 
-def parse_json(raw: bytes | None, content_type: str | None = None) -> Any:
-    from chalicelib.errors import MalformedRequest
+def _too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed JSON value nests deeper than ``limit`` (iteratively: no recursion to exhaust)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
+
+def parse_json(raw: bytes | None, content_type: str | None = None) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
+    except RecursionError as error:
+        raise _too_deep_error() from error
     except UnicodeDecodeError as error:
         raise MalformedRequest(f"The request body is not JSON (it is not even UTF-8 text): {SEND_JSON}.",
                                code="invalid_json") from error
@@ -171,12 +244,20 @@ def parse_json(raw: bytes | None, content_type: str | None = None) -> Any:
         sent = "" if _is_json_type(content_type) else f", and it was sent as '{content_type}'"
         raise MalformedRequest(f"The request body is not valid JSON{where}{sent}: {SEND_JSON}.",
                                code="invalid_json") from error
+    if _too_deep(data):
+        raise _too_deep_error()
+    return data
+
+
+def _too_deep_error() -> MalformedRequest:
+    return MalformedRequest(f"The request body nests objects or lists more than {MAX_DEPTH} levels deep; no body "
+                            "of this API needs that.", code="too_deep")
 
 
 def parse_body(request: Any, model_ref: str) -> Any:
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # pydantic (and the models built on it): heavy, on first use
 
-    from chalicelib.errors import MalformedRequest, UnsupportedMediaType
+    from chalicelib.models.problems import invalid_input
 
     content_type = request.headers.get("content-type")
     data = parse_json(request.raw_body, content_type)
@@ -188,8 +269,6 @@ def parse_body(request: Any, model_ref: str) -> Any:
     if not isinstance(data, dict):
         raise MalformedRequest(f"The request body must be a JSON object ({{...}}), not {_json_kind(data)}.",
                                code="invalid_body")
-    from chalicelib.models.problems import invalid_input
-
     model = resolve(model_ref)
     try:
         return model.model_validate(data)
@@ -202,11 +281,7 @@ def _json_kind(value: Any) -> str:
         type(value), "another kind of value")
 
 
-def authenticate(request: Any, required: bool = True) -> Any:
-    from chalicelib.bootstrap import container
-    from chalicelib.domain.identity import actor_from_claims
-    from chalicelib.errors import Unauthenticated
-
+def authenticate(request: Any, required: bool = True) -> Actor | None:
     header = request.headers.get("authorization")
     if not header:
         if required:
@@ -219,35 +294,35 @@ def authenticate(request: Any, required: bool = True) -> Any:
     return actor_from_claims(claims)
 
 
-def _serialise(result: Any) -> Any:
-    if hasattr(result, "model_dump"):
-        return result.model_dump(mode="json", exclude_none=True)
-    if isinstance(result, list):
-        return [_serialise(r) for r in result]
-    if isinstance(result, dict):
-        return {k: _serialise(v) for k, v in result.items()}
-    return result
+def serialise(result: Any, answer_ref: str | None) -> Any:
+    """A service's result through the route's answer (read by attribute), as JSON-ready data (the raw OpenAPI
+    document has no answer: it is passed as built)."""
+    if answer_ref is None:
+        return result
+    return answers.serialise(result, resolve(answer_ref))
 
 
-def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str,
-          auth: Literal["required", "optional", "none"] = "required", roles: tuple[str, ...] = (),
-          body: str | None = None, response: str | None = None, status: int = 200,
+def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str, action: Action | None = None,
+          auth: Auth = "required", body: str | None = None, response: str | None = None, status: int = 200,
           errors: tuple[int, ...] = (), query: tuple[QueryParam, ...] = (), produces: str = JSON,
-          description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a thin handler; see the module docstring."""
+          description: str = "", raw: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a thin handler; see the module docstring. ``raw``: the JSON answer is passed as built (the OpenAPI
+    document only)."""
+    if (action is None) != (auth == "none"):
+        raise TypeError(f"{method} {path}: a route declares the action it performs, or is public (auth='none')")
+    if produces == JSON and response is None and status != 204 and not raw:
+        raise TypeError(f"{method} {path}: a JSON route declares its answer (response=)")
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        spec = RouteSpec(path, method, summary, auth, roles, body, response, status, errors, query, produces, tag,
+        spec = RouteSpec(path, method, summary, auth, action, body, response, status, errors, query, produces, tag,
                          description or (fn.__doc__ or "").strip())
         SPECS.append(spec)
 
         def view(**params: Any) -> Any:
-            from chalicelib.observability import flush, tracer
-
             request = blueprint.current_request
             started = time.perf_counter()
             answer = None
-            trace = tracer()
+            trace = observability.tracer()
             try:
                 if trace is None:
                     answer = _handle(fn, spec, request, params)
@@ -257,7 +332,7 @@ def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str,
                 return answer
             finally:
                 _log_request(spec, request, answer, started)
-                flush()
+                observability.flush()
 
         view.__name__ = fn.__name__
         view.__doc__ = fn.__doc__
@@ -268,12 +343,15 @@ def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str,
 
 
 def _handle(fn: Callable[..., Any], spec: RouteSpec, request: Any, params: dict[str, Any]) -> Any:
-    from chalicelib.errors import DomainError
-
     try:
         call = Call(request)
         if spec.auth != "none":
             call.actor = authenticate(request, required=spec.auth == "required")
+        if spec.action is not None and call.actor is not None:
+            refused = role_decision(call.actor.role, spec.action)
+            if refused is not None:  # before the body is read
+                raise Forbidden(refused.message or "Not allowed.", code=refused.code)
+        params = {name: PATH_PARAMETERS.get(name, _plain)(value) for name, value in params.items()}
         if spec.body:
             call.body = parse_body(request, spec.body)
         result = fn(call, **params)
@@ -283,54 +361,49 @@ def _handle(fn: Callable[..., Any], spec: RouteSpec, request: Any, params: dict[
 
                 return Response(body=result.body if result.body is not None else "", status_code=result.status,
                                 headers={"Cache-Control": "no-store", **result.headers})
-            return _json_response(result.status, _serialise(result.body), result.headers)
-        return _json_response(spec.status, _serialise(result))
+            return _json_response(result.status, serialise(result.body, spec.response), result.headers)
+        return _json_response(spec.status, serialise(result, spec.response))
     except DomainError as error:
         return render_error(error)
-    except Exception:
-        from chalicelib.observability import logger
-
-        logger().exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
+    except Exception:  # anything else is our fault: logged with the route template, answered without detail
+        observability.logger().exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
         return _json_response(500, error_body("internal_error",
                                               "Something went wrong on our side; nothing was lost, try again."))
 
 
 def _log_request(spec: RouteSpec, request: Any, answer: Any, started: float) -> None:
     """One structured line per request: the route template (never the path: it holds an INS), status, time."""
-    from chalicelib.observability import correlation_id, logger
-
     status = getattr(answer, "status_code", 500)
-    logger().info("request", extra={
+    observability.logger().info("request", extra={
         "route": f"{spec.method} {spec.path}", "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        "correlation_id": correlation_id(request),
+        "correlation_id": observability.correlation_id(request),
     })
 
 
 # -- small parsers shared by the blueprints ---------------------------------------------------------------------
 def path_ins(value: str, name: str = "ins") -> str:
     """A patient's INS from the path: refused with 422 naming the parameter when it is not a valid one."""
-    from urllib.parse import unquote
-
-    from chalicelib.domain.identity import check_nir
-
     return check_nir(unquote(value), field=name)
 
 
 def path_rpps(value: str) -> str:
-    from chalicelib.domain.identity import is_rpps
-    from chalicelib.errors import InvalidInput
-
     if not is_rpps(value):
         raise InvalidInput("The path parameter 'rpps' must be 11 digits ending with a Luhn check digit.",
                            code="invalid_rpps", field="rpps")
     return value
 
 
+def _plain(value: str) -> str:
+    return unquote(value)
+
+
+# Path parameters checked by name, before the body is read (the others are opaque ids, checked by their service).
+PATH_PARAMETERS: dict[str, Callable[[str], str]] = {"ins": path_ins, "rpps": path_rpps}
+
+
 def paging(call: Call, default: int = 50, maximum: int = 100) -> tuple[int, str | None]:
     """(limit, cursor) from the query string; a bad limit is refused with 422."""
-    from chalicelib.errors import InvalidInput
-
     query = call.query
     raw = query.get("limit")
     if raw is None or raw == "":
@@ -345,6 +418,23 @@ def paging(call: Call, default: int = 50, maximum: int = 100) -> tuple[int, str 
                                code="invalid_limit", field="limit")
     cursor = query.get("cursor") or None
     return limit, cursor
+
+
+def query_time(call: Call, name: str) -> Any:
+    """An ISO-8601 time of the query string, under the rules of a time in a body (zone required, sane years)."""
+    from pydantic import TypeAdapter, ValidationError  # pydantic (and the models built on it): heavy, on first use
+
+    from chalicelib.models.common import UtcDateTime
+
+    raw = call.query.get(name)
+    if not raw:
+        return None
+    try:
+        return TypeAdapter(UtcDateTime).validate_python(raw)
+    except ValidationError as error:
+        problem = error.errors(include_url=False)[0].get("msg", "is not valid")
+        raise InvalidInput(f"The parameter '{name}' must be an ISO-8601 time with its zone (e.g. "
+                           f"2026-12-01T09:00:00Z): {problem}.", code=f"invalid_{name}", field=name) from error
 
 
 def _snake(name: str) -> str:
@@ -380,7 +470,7 @@ def _chalice_sentence(code: str, message: str, event: Any, headers: dict[str, st
 
 def _or_words(words: Any) -> str:
     """["GET"] → "GET"; ["GET", "PUT", "POST"] → "GET, PUT or POST"."""
-    items = list(words)
+    items = [str(word) for word in words]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1]
@@ -401,3 +491,5 @@ def uniform_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:
 
 NO_ROUTE = error_body("not_found", "There is nothing at this address: check the method and the path. Every route is "
                                    "listed in GET /openapi.json (and, on the local stack, readable at /docs).")
+TOO_LARGE_HEADERS = error_body("headers_too_large", "The request's headers are too large (a header line longer than "
+                                                   "64 KiB, or more than 100 headers): send a shorter request.")

@@ -7,84 +7,64 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.http import Call, Reply, route
+from chalicelib.bootstrap import container
+from chalicelib.domain.access import Action
+from chalicelib.errors import InvalidInput, Unauthenticated
 
 bp = Blueprint(__name__)
 TAG = "Account lifecycle"
 M = "chalicelib.models.lifecycle:"
+A = "chalicelib.models.answers.lifecycle:"
 
 
-def _services() -> Any:
-    from chalicelib.bootstrap import container
-
-    return container()
-
-
-@route(bp, "/enrolments", "POST", tag=TAG, roles=("agent",), body=M + "EnrolmentBatch",
-       response=M + "EnrolmentResults", errors=(400, 401, 403, 422),
+@route(bp, "/enrolments", "POST", tag=TAG, action=Action.ENROL, body=M + "EnrolmentBatch",
+       response=A + "EnrolmentResults", errors=(400, 401, 403, 422),
        summary="Enrol a batch of beneficiaries; each notified person gets a notice with a provisional code.")
 def enrol(call: Call) -> Any:
-    from chalicelib.domain.access import Action
-
-    c = _services()
-    c.access.check(call.actor, Action.ENROL)
-    return {"results": [r.as_dict() for r in c.lifecycle.enrol(call.body.beneficiaries)]}
+    return {"results": container().lifecycle.enrol(call.caller, call.body)}
 
 
-@route(bp, "/opt-out", "POST", tag=TAG, auth="optional", roles=("agent",), body=M + "OptOutRequest",
-       response=M + "StatusReply", errors=(400, 401, 403, 409, 422, 429),
+@route(bp, "/opt-out", "POST", tag=TAG, auth="optional", action=Action.OPT_OUT_BY_PHONE, body=M + "OptOutRequest",
+       response=A + "StatusReply", errors=(400, 401, 403, 409, 422, 429, 503),
        summary="Oppose the creation of a space: online with the provisional code, or by phone through an agent.")
 def opt_out(call: Call) -> Any:
-    from chalicelib.domain.access import Action
-    from chalicelib.errors import InvalidInput
-
-    c = _services()
     body = call.body
+    lifecycle = container().lifecycle
     if call.actor is not None or body.channel == "phone":
         if call.actor is None:
-            from chalicelib.errors import Unauthenticated
-
             raise Unauthenticated("A phone opt-out is recorded by an agent: send the agent's token.",
                                   code="missing_token")
-        c.access.check(call.actor, Action.OPT_OUT_BY_PHONE)
-        return {"status": c.lifecycle.opt_out_by_phone(body.nir)}
+        return {"status": lifecycle.opt_out_by_phone(call.actor, body.nir)}
     if not body.code:
         raise InvalidInput("The field 'code' is required to oppose online (the provisional code of the notice).",
                            code="missing_field")
-    return {"status": c.lifecycle.opt_out_online(body.nir, body.code)}
+    return {"status": lifecycle.opt_out_online(body.nir, body.code)}
 
 
-@route(bp, "/activation", "POST", tag=TAG, auth="none", body=M + "ActivationRequest", response=M + "StatusReply",
-       errors=(400, 401, 409, 410, 422, 429),
+@route(bp, "/activation", "POST", tag=TAG, auth="none", body=M + "ActivationRequest", response=A + "StatusReply",
+       errors=(400, 401, 409, 410, 422, 429, 503),
        summary="Activate a space with the NIR, the Vitale card serial and the provisional code.")
 def activate(call: Call) -> Any:
     body = call.body
-    return {"status": _services().lifecycle.activate(body.nir, body.vitale_serial, body.code)}
+    return {"status": container().lifecycle.activate(body.nir, body.vitale_serial, body.code)}
 
 
-@route(bp, "/activation-codes", "POST", tag=TAG, auth="none", body=M + "CodeRequest", status=202,
-       errors=(400, 422, 429),
+@route(bp, "/activation-codes", "POST", tag=TAG, auth="none", body=M + "CodeRequest", response=A + "StatusReply",
+       status=202, errors=(400, 422, 429, 503),
        summary="Ask for a new provisional code; it is sent to the person, never returned. The old one dies.")
 def request_code(call: Call) -> Any:
-    _services().lifecycle.request_code(call.body.nir, call.body.vitale_serial)
+    container().lifecycle.request_code(call.body.nir, call.body.vitale_serial)
     return Reply({"status": "accepted"}, 202)
 
 
-@route(bp, "/me", "GET", tag=TAG, roles=("patient",), response=M + "Me", errors=(401, 403),
+@route(bp, "/me", "GET", tag=TAG, action=Action.READ_ME, response=A + "Me", errors=(401, 403),
        summary="The caller's space and the children's spaces they manage.")
 def me(call: Call) -> Any:
-    from chalicelib.domain.access import Action
-
-    c = _services()
-    c.access.check(call.actor, Action.READ_ME)
-    return c.lifecycle.me(call.actor.ins)
+    return container().lifecycle.me(call.caller)
 
 
-@route(bp, "/me/closure", "POST", tag=TAG, roles=("patient",), body=M + "ClosureRequest",
-       response=M + "StatusReply", errors=(400, 401, 403, 409, 422),
+@route(bp, "/me/closure", "POST", tag=TAG, action=Action.CLOSE_SPACE, body=M + "ClosureRequest",
+       response=A + "StatusReply", errors=(400, 401, 403, 409, 422, 503),
        summary="Close the space: everything is archived 10 years (3 months if deletion is requested), then erased.")
 def close(call: Call) -> Any:
-    from chalicelib.domain.access import Action
-
-    c = _services()
-    c.access.check(call.actor, Action.CLOSE_SPACE)
-    return {"status": c.lifecycle.close(call.actor.ins, call.body.delete_requested)}
+    return {"status": container().lifecycle.close(call.caller, call.body)}

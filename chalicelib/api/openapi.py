@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
+import typing
 from typing import Any
 
 from chalicelib.api.http import SPECS, RouteSpec, resolve
+from chalicelib.models import answers
 
 STATUS_TEXT = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
@@ -18,20 +22,43 @@ STATUS_TEXT = {
 
 
 def _schema(ref: str, components: dict[str, Any]) -> dict[str, Any]:
-    from pydantic import TypeAdapter
+    """An answer's JSON schema (a dataclass of ``chalicelib.models.answers``), with its fields' descriptions."""
+    from pydantic import TypeAdapter  # pydantic: heavy, loaded by the first request that needs it
 
-    model = resolve(ref)
-    adapter = TypeAdapter(model)
-    schema = adapter.json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    cls = resolve(ref)
+    schema = TypeAdapter(cls).json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
     for name, definition in schema.pop("$defs", {}).items():
         components.setdefault(name, definition)
-    name = getattr(model, "__name__", ref.rpartition(":")[2])
-    components.setdefault(name, schema)
-    return {"$ref": f"#/components/schemas/{name}"}
+    components.setdefault(cls.__name__, schema)
+    for answer_cls in _answers_reachable(cls):
+        properties = components.get(answer_cls.__name__, {}).get("properties", {})
+        for field, text in answers.descriptions(answer_cls).items():
+            if field in properties:
+                properties[field]["description"] = text
+    return {"$ref": f"#/components/schemas/{cls.__name__}"}
+
+
+def _answers_reachable(cls: type[Any]) -> list[type[Any]]:
+    """The answer and every answer nested in it."""
+    found: list[type[Any]] = []
+    stack = [cls]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.append(current)
+        for hint in typing.get_type_hints(current, include_extras=True).values():
+            stack.extend(t for t in _types_in(hint) if dataclasses.is_dataclass(t) and isinstance(t, type))
+    return found
+
+
+def _types_in(hint: Any) -> list[Any]:
+    args = typing.get_args(hint)
+    return [hint, *[t for arg in args for t in _types_in(arg)]]
 
 
 def _request_schema(ref: str, components: dict[str, Any]) -> dict[str, Any]:
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter  # pydantic: heavy, loaded by the first request that needs it
 
     model = resolve(ref)
     schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}", mode="validation")
@@ -56,8 +83,9 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         op["security"] = [{}, {"bearer": []}]
     else:
         op["security"] = []
-    if spec.roles:
-        op["x-roles"] = list(spec.roles)
+    if spec.action is not None:
+        op["x-action"] = spec.action.value
+        op["x-roles"] = list(spec.roles)  # derived from the access decision's table (domain/access.py)
     params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
               for p in _path_params(spec.path)]
     for q in spec.query:
@@ -79,8 +107,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": STATUS_TEXT.get(spec.status, "OK")}
     if spec.status != 204:
         if spec.produces == "application/json":
-            ok["content"] = {"application/json": {"schema": _schema(spec.response, components)
-                                                  if spec.response else {"type": "object"}}}
+            schema = {"type": "object"} if spec.response is None else _schema(spec.response, components)
+            ok["content"] = {"application/json": {"schema": schema}}
         else:
             ok["content"] = {spec.produces: {"schema": {"type": "string", "format": "binary"}
                                              if spec.produces == "application/pdf" else {"type": "string"}}}
@@ -98,8 +126,6 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def _path_params(path: str) -> list[str]:
-    import re
-
     return re.findall(r"{(\w+)}", path)
 
 
@@ -108,7 +134,7 @@ def document() -> dict[str, Any]:
     import app  # noqa: F401 - registers every route
 
     components: dict[str, Any] = {}
-    _schema("chalicelib.models.common:Error", components)
+    _schema("chalicelib.models.answers.common:Error", components)
     paths: dict[str, Any] = {}
     for spec in SPECS:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, components)

@@ -12,13 +12,15 @@ bp = Blueprint(__name__)
 TAG = "System"
 
 
-@route(bp, "/health", "GET", tag=TAG, auth="none", summary="200 once the service is ready.")
+@route(bp, "/health", "GET", tag=TAG, auth="none", response="chalicelib.models.answers.common:Health",
+       summary="200 once the service is ready.")
 def health(call: Call) -> Any:
     return {"status": "ok"}
 
 
-@route(bp, "/openapi.json", "GET", tag=TAG, auth="none", summary="This API's OpenAPI 3.1 description.")
+@route(bp, "/openapi.json", "GET", tag=TAG, auth="none", raw=True,
+       summary="This API's OpenAPI 3.1 description.")
 def openapi(call: Call) -> Any:
-    from chalicelib.api.openapi import document
+    from chalicelib.api.openapi import document  # imports the whole app to describe it: on this route only
 
     return document()

@@ -1,26 +1,44 @@
 """The one authorisation decision of ens: who may see or do what.
 
-Every path (routes, downloads, attachments, app access) asks :func:`decide`. It is a pure function of the
-caller, the action, the facts about the patient concerned (loaded in a constant number of reads by
-:class:`chalicelib.services.access.AccessService`) and, for a document, the document itself.
+Every path (routes, downloads, attachments, conversations, app access, jobs, exports) asks :func:`decide`. It is a
+pure function of the caller, the action, the facts about what is concerned (a patient's space, a conversation, an
+establishment's own files; loaded in a constant number of reads by
+:class:`chalicelib.services.access.AccessService`), the time, and, for a document, the document itself.
 
-Rules (CONTRACT.md §2, §5, §7; Code de la santé publique L1111-15 to L1111-17, R1111-46):
+It decides in two stages:
+
+1. **the role stage** (:func:`role_decision`): may this *kind* of caller do this at all? One table,
+   :data:`ROLE_ACTIONS`, says it; :func:`roles_for` derives from it who may call each action (the routes' OpenAPI
+   ``x-roles``), and the route decorator asks this stage before it reads a request's body;
+2. **the fact stage**: the space, the caller's standing with the patient, the conversation, the document.
+
+Rules (CONTRACT.md §2, §4-§7; Code de la santé publique L1111-15 to L1111-17, R1111-46):
 
 * a patient's token works only once their account is active; a legal representative acts for a minor child;
 * a space must exist (``open`` or ``active``) for anyone else; otherwise it does not exist for them (404);
 * a professional the patient blocked is refused, always, even in an emergency;
 * reading the record needs an authorisation (declared care relationship or the patient's consent) or a live
   emergency access; feeding it does not (professionals must feed the record, L1111-15);
-* per document: the profession × type matrix, masking, hidden-from-patient, deletion (see ``document_visible``);
+* per document: the profession x type matrix, masking, hidden-from-patient, deletion (see ``document_visible``);
+  a document the caller cannot see is absent for them (404), whatever they ask of it; an author may change only
+  their own documents (403 ``not_author`` when they can see it);
 * an app reaches only the categories and directions its patient granted, while the app is online and its
-  consent is current (``consent_required``).
+  consent is current (``consent_required``); an app never sets a visibility flag and never sees a masked or hidden
+  document, its own included;
+* a conversation exists only for its two participants: the professional or establishment who started it, and
+  the patient; the starter alone closes and reopens it; nobody writes in it once closed (409).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from chalicelib.domain.authorization_matrix import profession_may_see
+from chalicelib.domain.identity import Actor
+from chalicelib.domain.timeutil import age_on
 
 
 class Action(StrEnum):
@@ -36,12 +54,20 @@ class Action(StrEnum):
     READ_REJECTIONS = "read_rejections"
     # messaging
     START_CONVERSATION = "start_conversation"
+    LIST_CONVERSATIONS = "list_conversations"
+    READ_CONVERSATION = "read_conversation"
+    POST_MESSAGE = "post_message"
+    CLOSE_CONVERSATION = "close_conversation"  # close or reopen
+    READ_ATTACHMENT = "read_attachment"
+    FILE_ATTACHMENT = "file_attachment"
     # a patient's space
     LIST_DOCUMENTS = "list_documents"
     READ_DOCUMENT = "read_document"
     ADD_DOCUMENT = "add_document"
+    REPLACE_DOCUMENT = "replace_document"
+    UPDATE_DOCUMENT = "update_document"  # PATCH: masking or hiding, each decided on its own below
     MASK_DOCUMENT = "mask_document"
-    HIDE_DOCUMENT = "hide_document"
+    HIDE_DOCUMENT = "hide_document"  # set or lift hidden_from_patient (at creation too)
     DELETE_DOCUMENT = "delete_document"
     DECLARE_CARE = "declare_care"
     EMERGENCY_ACCESS = "emergency_access"
@@ -62,41 +88,87 @@ class Action(StrEnum):
     MANAGE_APP_CONSENTS = "manage_app_consents"
 
 
-AGENT_ACTIONS = frozenset({Action.ENROL, Action.OPT_OUT_BY_PHONE, Action.MANAGE_CATALOGUE,
-                           Action.LOAD_REIMBURSEMENTS})
-OWN_SPACE_ACTIONS = frozenset({Action.READ_ME, Action.CLOSE_SPACE})
+A = Action
+BACK_OFFICE_ACTIONS = frozenset({A.ENROL, A.OPT_OUT_BY_PHONE, A.MANAGE_CATALOGUE, A.LOAD_REIMBURSEMENTS})
+OWN_SPACE_ACTIONS = frozenset({A.READ_ME, A.CLOSE_SPACE})
+CONVERSATION_ACTIONS = frozenset({A.READ_CONVERSATION, A.POST_MESSAGE, A.CLOSE_CONVERSATION, A.READ_ATTACHMENT,
+                                  A.FILE_ATTACHMENT})
+PARTICIPANT_ACTIONS = frozenset({A.LIST_CONVERSATIONS, A.READ_CONVERSATION, A.POST_MESSAGE, A.READ_ATTACHMENT})
+STARTER_ACTIONS = PARTICIPANT_ACTIONS | {A.START_CONVERSATION, A.CLOSE_CONVERSATION}
+# Reading the record: a professional needs an authorisation or a live emergency access.
+PRO_READ_ACTIONS = frozenset({A.LIST_DOCUMENTS, A.READ_DOCUMENT, A.READ_PROFILE, A.READ_VACCINATIONS,
+                              A.READ_SUMMARY})
+# Feeding the record and the agenda: any professional the patient did not block (L1111-15).
+PRO_WRITE_ACTIONS = frozenset({A.ADD_DOCUMENT, A.REPLACE_DOCUMENT, A.UPDATE_DOCUMENT, A.HIDE_DOCUMENT,
+                               A.DELETE_DOCUMENT, A.WRITE_VACCINATIONS, A.WRITE_MEASUREMENTS, A.WRITE_AGENDA})
+# Actions on one document that only its author may take (the patient masks and deletes any they see).
+AUTHOR_ACTIONS = frozenset({A.REPLACE_DOCUMENT, A.HIDE_DOCUMENT, A.DELETE_DOCUMENT})
 
-# What an app may do, as (data category, direction) of the consent it needs (CONTRACT §7).
-APP_SCOPES: dict[Action, tuple[str, str]] = {
-    Action.LIST_DOCUMENTS: ("documents", "read"),
-    Action.READ_DOCUMENT: ("documents", "read"),
-    Action.ADD_DOCUMENT: ("documents", "write"),
-    Action.READ_MEASUREMENTS: ("measurements", "read"),
-    Action.WRITE_MEASUREMENTS: ("measurements", "write"),
-    Action.READ_AGENDA: ("agenda", "read"),
-    Action.WRITE_AGENDA: ("agenda", "write"),
-    Action.READ_PROFILE: ("profile", "read"),
-    Action.WRITE_PROFILE: ("profile", "write"),
-    Action.READ_VACCINATIONS: ("vaccinations", "read"),
-    Action.WRITE_VACCINATIONS: ("vaccinations", "write"),
+# What an app may do, as (data category, direction) of the consent it needs (CONTRACT §7). Nothing else: an app
+# never masks, hides or deletes, and never sets a visibility flag.
+APP_SCOPES: Mapping[Action, tuple[str, str]] = {
+    A.LIST_DOCUMENTS: ("documents", "read"),
+    A.READ_DOCUMENT: ("documents", "read"),
+    A.ADD_DOCUMENT: ("documents", "write"),
+    A.REPLACE_DOCUMENT: ("documents", "write"),
+    A.READ_MEASUREMENTS: ("measurements", "read"),
+    A.WRITE_MEASUREMENTS: ("measurements", "write"),
+    A.READ_AGENDA: ("agenda", "read"),
+    A.WRITE_AGENDA: ("agenda", "write"),
+    A.READ_PROFILE: ("profile", "read"),
+    A.WRITE_PROFILE: ("profile", "write"),
+    A.READ_VACCINATIONS: ("vaccinations", "read"),
+    A.WRITE_VACCINATIONS: ("vaccinations", "write"),
 }
 
-# What the patient (or a legal representative) may do in their space: everything patient-scoped.
-PATIENT_ACTIONS = frozenset(a for a in Action if a not in AGENT_ACTIONS | {Action.READ_REJECTIONS,
-                                                                         Action.START_CONVERSATION,
-                                                                         Action.DECLARE_CARE,
-                                                                         Action.EMERGENCY_ACCESS,
-                                                                         Action.HIDE_DOCUMENT})
-# Reading the record: needs an authorisation or an emergency access.
-PRO_READ_ACTIONS = frozenset({Action.LIST_DOCUMENTS, Action.READ_DOCUMENT, Action.READ_PROFILE,
-                              Action.READ_VACCINATIONS, Action.READ_SUMMARY})
-# Feeding the record and the agenda: any professional the patient did not block (L1111-15).
-PRO_WRITE_ACTIONS = frozenset({Action.ADD_DOCUMENT, Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT,
-                               Action.WRITE_VACCINATIONS, Action.WRITE_MEASUREMENTS, Action.WRITE_AGENDA})
-ESTABLISHMENT_ACTIONS = frozenset({Action.ADD_DOCUMENT, Action.LIST_DOCUMENTS, Action.READ_DOCUMENT,
-                                   Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT, Action.WRITE_AGENDA})
+# -- the role stage: one table ------------------------------------------------------------------------------------
+ROLE_ACTIONS: Mapping[str, frozenset[Action]] = {
+    "agent": BACK_OFFICE_ACTIONS,
+    "patient": frozenset(Action) - BACK_OFFICE_ACTIONS - {
+        A.READ_REJECTIONS, A.START_CONVERSATION, A.CLOSE_CONVERSATION, A.DECLARE_CARE, A.EMERGENCY_ACCESS,
+        A.HIDE_DOCUMENT},
+    "professional": PRO_READ_ACTIONS | PRO_WRITE_ACTIONS | STARTER_ACTIONS | {A.DECLARE_CARE, A.EMERGENCY_ACCESS},
+    "establishment": STARTER_ACTIONS | {A.READ_REJECTIONS, A.ADD_DOCUMENT, A.REPLACE_DOCUMENT, A.LIST_DOCUMENTS,
+                                        A.READ_DOCUMENT, A.UPDATE_DOCUMENT, A.HIDE_DOCUMENT, A.DELETE_DOCUMENT,
+                                        A.WRITE_AGENDA},
+    "app": frozenset(APP_SCOPES),
+}
+
+# Why a kind of caller may not do something, when the reason is no secret (the default is "<role> cannot do this").
+ROLE_REASONS: Mapping[tuple[str, Action], str] = {
+    ("professional", A.READ_MEASUREMENTS): "Measurements are not shared with professionals: only the patient and "
+                                           "the apps they chose see them.",
+    ("professional", A.READ_AGENDA): "The agenda is not shared with professionals: only the patient and the apps "
+                                     "they chose see it.",
+    ("professional", A.READ_REIMBURSEMENTS): "Reimbursements are shown to the patient and their legal "
+                                             "representatives alone.",
+    ("professional", A.READ_REMINDERS): "Prevention reminders are shown to the patient and their legal "
+                                        "representatives alone.",
+    ("professional", A.WRITE_PROFILE): "The medical profile is written by the patient (or a legal representative).",
+    ("professional", A.MASK_DOCUMENT): "Masking a document is the patient's choice (or a legal representative's).",
+    ("establishment", A.MASK_DOCUMENT): "Masking a document is the patient's choice (or a legal representative's).",
+    ("patient", A.HIDE_DOCUMENT): "A patient cannot hide a document from themselves: 'hidden_from_patient' is for "
+                                  "the professional or establishment who announces a result.",
+    ("patient", A.START_CONVERSATION): "Only professionals and establishments start conversations; a patient "
+                                       "replies in the ones they receive.",
+    ("patient", A.CLOSE_CONVERSATION): "Only the professional or establishment who started the conversation "
+                                       "closes or reopens it.",
+    ("app", A.HIDE_DOCUMENT): "An app cannot hide a document from the patient: what an app writes, the patient "
+                              "sees and may delete.",
+    ("app", A.MASK_DOCUMENT): "An app cannot mask documents: masking is the patient's choice.",
+}
+ROLE_NAMES = {"patient": "A patient", "professional": "A professional", "establishment": "An establishment",
+              "app": "An app", "agent": "The back office"}
+ROLE_PLURALS = {"patient": "patients", "professional": "professionals", "establishment": "establishments",
+                "app": "apps", "agent": "the back office"}
+ROLES: tuple[str, ...] = tuple(ROLE_ACTIONS)
 
 LIVE = ("open", "active")  # a space exists
+
+
+def roles_for(action: Action) -> tuple[str, ...]:
+    """The roles whose callers may ever be allowed ``action`` (the OpenAPI ``x-roles`` of its routes)."""
+    return tuple(role for role, actions in ROLE_ACTIONS.items() if action in actions)
 
 
 class Mode(StrEnum):
@@ -112,6 +184,7 @@ class Denial(StrEnum):
     FORBIDDEN = "forbidden"  # 403
     NOT_FOUND = "not_found"  # 404: absent and invisible are one answer
     CONSENT_REQUIRED = "consent_required"  # 403 with its own code
+    CONFLICT = "conflict"  # 409: the state forbids it now (a closed conversation)
 
 
 @dataclass(frozen=True)
@@ -165,8 +238,19 @@ class ConsentFacts:
 
 
 @dataclass(frozen=True)
+class ConversationFacts:
+    """A conversation, as the decision needs it: who takes part, and whether it is open."""
+
+    starter_role: str
+    starter_id: str
+    patient_ins: str
+    status: str  # open | closed
+
+
+@dataclass(frozen=True)
 class PatientFacts:
-    """What the decision needs to know about the patient concerned and the caller's standing with them."""
+    """What the decision needs to know about what is concerned and the caller's standing with it: the patient's
+    space (always, but for the back office), a conversation of that patient, an establishment's own files."""
 
     patient: AccountFacts | None  # the space concerned (None: no such person)
     caller_account: AccountFacts | None = None  # a patient caller's own account
@@ -176,6 +260,8 @@ class PatientFacts:
     emergency: EmergencySettings = field(default_factory=EmergencySettings)
     app: AppFacts | None = None
     consent: ConsentFacts | None = None
+    conversation: ConversationFacts | None = None  # messaging: the conversation concerned (None: no such one)
+    finess: str | None = None  # READ_REJECTIONS: the establishment whose files are asked for
 
 
 @dataclass(frozen=True)
@@ -189,83 +275,122 @@ class DocumentFacts:
     deleted: bool = False
 
 
-def _age(birth: dt.date, today: dt.date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
 def is_legal_representative(caller_ins: str, patient: AccountFacts, today: dt.date) -> bool:
     """A legal representative acts for the child while the child is a minor (then the child takes over)."""
-    return patient.legal_representative_nir == caller_ins and _age(patient.birth_date, today) < 18
+    return patient.legal_representative_nir == caller_ins and age_on(patient.birth_date, today) < 18
 
 
 def _no_space() -> Decision:
     return deny(Denial.NOT_FOUND, "no_space", "No health space exists for this INS.")
 
 
-def decide(actor: object, action: Action, facts: PatientFacts | None = None, now: dt.datetime | None = None,
+def _document_not_found() -> Decision:
+    return deny(Denial.NOT_FOUND, "not_found", "No such document.")
+
+
+def _no_conversation() -> Decision:
+    return deny(Denial.NOT_FOUND, "not_found", "No such conversation.")
+
+
+def role_decision(role: str, action: Action) -> Decision | None:
+    """The role stage: a refusal when this kind of caller may never do ``action``, else None (go on)."""
+    if action in ROLE_ACTIONS.get(role, frozenset()):
+        return None
+    reason = ROLE_REASONS.get((role, action))
+    if reason is None:
+        allowed = ", ".join(ROLE_PLURALS[r] for r in roles_for(action))
+        reason = f"{ROLE_NAMES.get(role, 'This caller')} cannot do this" + (f" (only {allowed} may)." if allowed
+                                                                             else ".")
+    return deny(Denial.FORBIDDEN, "forbidden", reason)
+
+
+def decide(actor: Actor, action: Action, facts: PatientFacts | None, now: dt.datetime,
            document: DocumentFacts | None = None) -> Decision:
-    """May ``actor`` do ``action`` (on the patient of ``facts``, on ``document``)? Pure; the single source."""
-    from chalicelib.domain.timeutil import utcnow
+    """May ``actor`` do ``action`` (on what ``facts`` describe, on ``document``) at ``now``? Pure; the single source.
+    """
+    refused = role_decision(actor.role, action)
+    if refused:
+        return refused
+    facts = facts or PatientFacts(None)
+    role = actor.role
 
-    now = now or utcnow()
-    role = getattr(actor, "role", None)
-
-    if action in AGENT_ACTIONS:
-        return allow(Mode.BACK_OFFICE) if role == "agent" else deny(
-            Denial.FORBIDDEN, "forbidden", "Only the health-insurance back office may do this.")
-
+    if action in BACK_OFFICE_ACTIONS:
+        return allow(Mode.BACK_OFFICE)
+    if role == "patient":
+        inactive = _caller_active(facts)
+        if inactive:
+            return inactive
     if action in OWN_SPACE_ACTIONS:
-        if role != "patient":
-            return deny(Denial.FORBIDDEN, "forbidden", "Only the person themselves may do this.")
-        return _caller_active(facts) or allow(Mode.SELF)
-
-    if action == Action.READ_REJECTIONS:
-        return allow(Mode.NORMAL) if role == "establishment" else deny(
-            Denial.FORBIDDEN, "forbidden", "Only an establishment reads its inbox rejections.")
-
-    if action == Action.START_CONVERSATION:
-        if role not in ("professional", "establishment"):
-            return deny(Denial.FORBIDDEN, "forbidden", "Only professionals and establishments start conversations.")
-        if facts is None or facts.patient is None or facts.patient.status not in LIVE:
+        return allow(Mode.SELF)
+    if action == A.READ_REJECTIONS:
+        if facts.finess is None or facts.finess != actor.finess:
+            return deny(Denial.FORBIDDEN, "forbidden", "An establishment sees only its own rejected files.")
+        return allow(Mode.NORMAL)
+    if action == A.LIST_CONVERSATIONS:
+        return allow(Mode.SELF if role == "patient" else Mode.NORMAL)  # one's own list; items: READ_CONVERSATION
+    if action in CONVERSATION_ACTIONS:
+        return _conversation(actor, action, facts)
+    if action == A.START_CONVERSATION:
+        if facts.patient is None or facts.patient.status not in LIVE:
             return _no_space()
         if role == "professional" and facts.relation == "blocked":
-            return deny(Denial.FORBIDDEN, "blocked", "The patient has blocked this professional.")
+            return _blocked()
         return allow(Mode.NORMAL)
 
     # -- a patient's space ---------------------------------------------------------------------------------------
     if role == "patient":
         return _patient(actor, action, facts, now, document)
-    if role not in ("professional", "establishment", "app"):
-        return deny(Denial.FORBIDDEN, "forbidden", "This caller has no access to patients' spaces.")
-    if facts is None or facts.patient is None:
+    if facts.patient is None or facts.patient.status not in LIVE:
         return _no_space()
-    patient = facts.patient
-
-    if patient.status not in LIVE:
-        return _no_space()
-
     if role == "professional":
         return _professional(actor, action, facts, now, document)
     if role == "establishment":
-        if action not in ESTABLISHMENT_ACTIONS:
-            return deny(Denial.FORBIDDEN, "forbidden", "An establishment cannot do this in a patient's space.")
-        if document is not None and not document_visible(actor, Mode.NORMAL, facts, document):
-            return _document_not_found()
-        if action in (Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT) and document is not None \
-                and not _is_author(actor, document):
-            return deny(Denial.FORBIDDEN, "not_author", "Only the document's author may do this.")
-        return allow(Mode.NORMAL)
+        return _establishment(actor, action, facts, document)
     return _app(actor, action, facts, now, document)
 
 
-def _patient(actor: object, action: Action, facts: PatientFacts | None, now: dt.datetime,
+def _caller_active(facts: PatientFacts) -> Decision | None:
+    """A patient token works only once its account is active (CONTRACT §4)."""
+    caller = facts.caller_account
+    if caller is None or caller.status != "active":
+        return deny(Denial.FORBIDDEN, "account_not_active",
+                    "This space is not active: activate it with your Vitale card serial and provisional code.")
+    return None
+
+
+def _blocked() -> Decision:
+    return deny(Denial.FORBIDDEN, "blocked", "The patient has blocked this professional.")
+
+
+def _conversation(actor: Actor, action: Action, facts: PatientFacts) -> Decision:
+    """Messaging: the two participants alone see a conversation; the starter keeps it only while the patient's
+    space exists and the patient has not blocked them; nobody writes once it is closed."""
+    conversation = facts.conversation
+    if conversation is None:
+        return _no_conversation()
+    is_patient = actor.role == "patient" and actor.ins == conversation.patient_ins
+    is_starter = actor.role == conversation.starter_role and actor.id == conversation.starter_id
+    if not (is_patient or is_starter):
+        return _no_conversation()
+    if is_starter:
+        if facts.patient is None or facts.patient.status not in LIVE:
+            return _no_conversation()  # a closed space leaves with its conversations
+        if actor.role == "professional" and facts.relation == "blocked":
+            return _blocked()
+    if action == A.CLOSE_CONVERSATION and not is_starter:
+        return deny(Denial.FORBIDDEN, "not_starter", "Only the professional or establishment who started the "
+                                                     "conversation closes or reopens it.")
+    if action == A.POST_MESSAGE and conversation.status != "open":
+        return deny(Denial.CONFLICT, "conversation_closed",
+                    "This conversation is closed: the professional who started it may reopen it.")
+    return allow(Mode.SELF if is_patient else Mode.NORMAL)
+
+
+def _patient(actor: Actor, action: Action, facts: PatientFacts, now: dt.datetime,
              document: DocumentFacts | None) -> Decision:
-    """The patient in their own space, or a legal representative in a minor child's."""
-    refused = _caller_active(facts)
-    if refused:
-        return refused
-    assert facts is not None and facts.caller_account is not None
+    """The patient in their own space, or a legal representative in a minor child's (the caller is active)."""
     caller, patient = facts.caller_account, facts.patient
+    assert caller is not None
     if patient is not None and caller.ins == patient.ins:
         mode = Mode.SELF
     elif patient is not None and is_legal_representative(caller.ins, patient, now.date()):
@@ -274,109 +399,108 @@ def _patient(actor: object, action: Action, facts: PatientFacts | None, now: dt.
         mode = Mode.REPRESENTATIVE
     else:
         return deny(Denial.FORBIDDEN, "forbidden", "This space belongs to someone else.")
-    if action not in PATIENT_ACTIONS:
-        return deny(Denial.FORBIDDEN, "forbidden", "A patient cannot do this.")
-    if document is not None and not document_visible(actor, mode, facts, document):
-        return _document_not_found()
+    if document is not None:
+        if not document_visible(actor, mode, facts, document):
+            return _document_not_found()
+        if action == A.REPLACE_DOCUMENT and not is_author(actor, document):
+            return _not_author()
     return allow(mode)
 
 
-def _caller_active(facts: PatientFacts | None) -> Decision | None:
-    """A patient token works only once its account is active (CONTRACT §4)."""
-    caller = facts.caller_account if facts else None
-    if caller is None or caller.status != "active":
-        return deny(Denial.FORBIDDEN, "account_not_active",
-                    "This space is not active: activate it with your Vitale card serial and provisional code.")
-    return None
+def is_author(actor: Actor, document: DocumentFacts) -> bool:
+    return document.author_role == actor.role and document.author_id == actor.id
 
 
-def _document_not_found() -> Decision:
-    return deny(Denial.NOT_FOUND, "not_found", "No such document.")
+def _not_author() -> Decision:
+    return deny(Denial.FORBIDDEN, "not_author", "Only the document's author may do this.")
 
 
-def _is_author(actor: object, document: DocumentFacts) -> bool:
-    return document.author_role == getattr(actor, "role", None) and document.author_id == getattr(actor, "id", None)
-
-
-def _professional(actor: object, action: Action, facts: PatientFacts, now: dt.datetime,
+def _professional(actor: Actor, action: Action, facts: PatientFacts, now: dt.datetime,
                   document: DocumentFacts | None) -> Decision:
     if facts.relation == "blocked":
-        return deny(Denial.FORBIDDEN, "blocked", "The patient has blocked this professional.")
-    if action == Action.DECLARE_CARE:
+        return _blocked()
+    if action == A.DECLARE_CARE:
         return allow(Mode.NORMAL)
-    if action == Action.EMERGENCY_ACCESS:
-        samu = bool(getattr(actor, "samu", False))
-        if (samu and not facts.emergency.samu) or (not samu and not facts.emergency.other_professionals):
+    if action == A.EMERGENCY_ACCESS:
+        if (actor.samu and not facts.emergency.samu) or (not actor.samu and not facts.emergency.other_professionals):
             return deny(Denial.FORBIDDEN, "emergency_refused",
                         "The patient has refused emergency access to their record.")
         return allow(Mode.EMERGENCY)
-    if action in PRO_WRITE_ACTIONS:
-        if document is not None and action in (Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT) \
-                and not _is_author(actor, document):
-            return deny(Denial.FORBIDDEN, "not_author", "Only the document's author may do this.")
-        return allow(Mode.NORMAL)
-    if action not in PRO_READ_ACTIONS:
-        return deny(Denial.FORBIDDEN, "forbidden", "A professional cannot do this in a patient's space.")
     if facts.relation == "authorized":
-        mode = Mode.NORMAL
+        reading: Mode | None = Mode.NORMAL
     elif facts.emergency_until is not None and now < facts.emergency_until:
-        mode = Mode.EMERGENCY
+        reading = Mode.EMERGENCY
     else:
+        reading = None
+    if action not in PRO_WRITE_ACTIONS and reading is None:
         return deny(Denial.FORBIDDEN, "not_authorized",
                     "This professional has no authorisation to read this record: declare the care relationship "
                     "with the patient's agreement.")
-    if document is not None and not document_visible(actor, mode, facts, document):
-        return _document_not_found()
-    return allow(mode)
+    if document is not None:
+        # Whatever is asked of a document, one the professional cannot see is absent (404); their own documents
+        # they always see, with or without an authorisation to read the rest.
+        own = is_author(actor, document) and document_visible(actor, Mode.NORMAL, facts, document)
+        if not own and (reading is None or not document_visible(actor, reading, facts, document)):
+            return _document_not_found()
+        if action in AUTHOR_ACTIONS and not own:
+            return _not_author()
+    return allow(reading if reading is not None and action not in PRO_WRITE_ACTIONS else Mode.NORMAL)
 
 
-def _app(actor: object, action: Action, facts: PatientFacts, now: dt.datetime,
+def _establishment(actor: Actor, action: Action, facts: PatientFacts, document: DocumentFacts | None) -> Decision:
+    if document is not None:
+        if not document_visible(actor, Mode.NORMAL, facts, document):
+            return _document_not_found()
+        if action in AUTHOR_ACTIONS and not is_author(actor, document):
+            return _not_author()
+    return allow(Mode.NORMAL)
+
+
+def _app(actor: Actor, action: Action, facts: PatientFacts, now: dt.datetime,
          document: DocumentFacts | None) -> Decision:
-    scope = APP_SCOPES.get(action)
-    if scope is None:
-        return deny(Denial.FORBIDDEN, "forbidden", "Apps cannot do this.")
+    scope = APP_SCOPES[action]
     assert facts.patient is not None
-    if getattr(actor, "ins", None) != facts.patient.ins:
+    if actor.ins != facts.patient.ins:
         return deny(Denial.FORBIDDEN, "wrong_patient", "This app token acts for another patient.")
     app, consent = facts.app, facts.consent
     if app is None or app.status != "online":
         return deny(Denial.CONSENT_REQUIRED, "consent_required",
                     "This app is not online in the catalogue: it cannot reach the patient's data.")
     if consent is not None and (consent.needs_reapproval or (
-            consent.granted_for_minor and _age(facts.patient.birth_date, now.date()) >= 18)):
+            consent.granted_for_minor and age_on(facts.patient.birth_date, now.date()) >= 18)):
         return deny(Denial.CONSENT_REQUIRED, "consent_required",
                     "The patient must approve this app's access again before it can reach their data.")
     if consent is None or scope not in consent.grants or scope not in app.data_access:
         return deny(Denial.CONSENT_REQUIRED, "consent_required",
                     f"The patient has not granted this app {scope[1]} access to {scope[0]}.")
-    if document is not None and not document_visible(actor, Mode.APP, facts, document):
-        return _document_not_found()
+    if document is not None:
+        if not document_visible(actor, Mode.APP, facts, document):
+            return _document_not_found()
+        if action in AUTHOR_ACTIONS and not is_author(actor, document):
+            return _not_author()
     return allow(Mode.APP)
 
 
-def document_visible(actor: object, mode: Mode, facts: PatientFacts, document: DocumentFacts) -> bool:
+def document_visible(actor: Actor, mode: Mode, facts: PatientFacts, document: DocumentFacts) -> bool:
     """May this caller, in this mode, see this document at all (lists and reads alike)?"""
-    from chalicelib.domain.authorization_matrix import profession_may_see
-
     if document.deleted:
         return False
-    author = _is_author(actor, document)
-    if document.status != "available" and document.status != "superseded" and not author:
+    if mode == Mode.APP and (document.masked or document.hidden_from_patient):
+        return False  # an app never sees a masked or hidden document, its own included (CONTRACT §7)
+    author = is_author(actor, document)
+    if document.status not in ("available", "superseded") and not author:
         return False  # an upload in progress or a rejected file is its author's business
     if mode in (Mode.SELF, Mode.REPRESENTATIVE):
         return not document.hidden_from_patient or author
-    if author:
+    if author or mode == Mode.APP:
         return True
-    if mode == Mode.APP:
-        return not (document.masked or document.hidden_from_patient)
-    role = getattr(actor, "role", None)
-    if role == "establishment":
+    if actor.role == "establishment":
         return False  # an establishment reads what it authored; its professionals read the rest
     if document.masked:
-        is_attending = facts.attending_doctor is not None and facts.attending_doctor == getattr(actor, "rpps", None)
+        is_attending = facts.attending_doctor is not None and facts.attending_doctor == actor.rpps
         if mode == Mode.EMERGENCY:
             if not (facts.emergency.masked_documents or is_attending):
                 return False
         elif not is_attending:
             return False
-    return profession_may_see(getattr(actor, "profession", None) or "", document.type_code)
+    return profession_may_see(actor.profession or "", document.type_code)

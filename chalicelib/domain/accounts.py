@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from chalicelib.domain.timeutil import add_months, add_years, age_on
-from chalicelib.errors import Conflict, Gone, Unauthenticated
+from chalicelib.errors import Conflict, Gone, TooManyAttempts, Unauthenticated
 
 OPT_OUT_WINDOW = dt.timedelta(days=42)  # 6 weeks (R1111-28)
 CODE_VALIDITY = dt.timedelta(days=42)
@@ -128,9 +128,6 @@ class Account:
             return add_months(self.closed_at, DELETION_MONTHS)
         return add_years(self.closed_at, ARCHIVE_YEARS)
 
-    def space_exists(self) -> bool:
-        return self.status in SPACE_EXISTS
-
     def is_minor(self, today: dt.date) -> bool:
         return age_on(self.birth_date, today) < MAJORITY_AGE
 
@@ -140,21 +137,19 @@ class Account:
             return DueKind.NOTICE, self.opened_at or self.notified_at
         if self.status == Status.NOTIFIED:
             return DueKind.EXPIRY, self.window_ends_at
-        if self.status == Status.CLOSED:
-            return DueKind.PURGE, self.purge_at  # type: ignore[return-value]
+        purge_at = self.purge_at
+        if purge_at is not None:
+            return DueKind.PURGE, purge_at
         return None
 
     # -- rules --------------------------------------------------------------------------------------------------
     def check_retry_delay(self, now: dt.datetime) -> None:
-        """Refuse a new try within 30 s of a failed one (429 with Retry-After)."""
-        from chalicelib.errors import TooManyAttempts
-
+        """Refuse a new try within 30 s of a failed one (429 with Retry-After, and the wait said in the message)."""
         if self.last_failure_at and now < self.last_failure_at + RETRY_DELAY:
-            wait = (self.last_failure_at + RETRY_DELAY - now).total_seconds()
+            wait = max(1, int((self.last_failure_at + RETRY_DELAY - now).total_seconds() + 0.999))
             raise TooManyAttempts(
-                "Too many attempts: wait before trying again with this social-security number.",
-                retry_after=max(1, int(wait + 0.999)),
-            )
+                f"Too many attempts with this social-security number: wait {wait} second{'s' if wait > 1 else ''} "
+                "before trying again.", retry_after=wait)
 
     def record_failure(self, now: dt.datetime) -> None:
         self.last_failure_at = now
@@ -183,6 +178,9 @@ class Account:
         """Oppose the creation of the space. Returns False when already opposed (idempotent)."""
         if self.status == Status.OPPOSED:
             return False
+        if self.status == Status.ACTIVE:
+            raise Conflict("This space has been activated, so it exists: to leave it, close the space instead.",
+                           code="space_exists")
         if self.status != Status.NOTIFIED or not self.window_open(now):
             raise Conflict(
                 "The opt-out window has ended and the space exists: close the space instead.", code="space_exists"

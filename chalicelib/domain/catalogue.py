@@ -9,15 +9,17 @@ representative consented comes of age.
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from chalicelib.domain.timeutil import age_on
 from chalicelib.errors import Conflict, InvalidInput
 
 SERVICE_CATEGORIES = ("telesante", "prevention", "retour_domicile", "orientation_qualite", "information_droits")
 DATA_CATEGORIES = ("documents", "measurements", "agenda", "profile", "vaccinations")
-DIRECTIONS = ("read", "write")
-STATUSES = ("online", "suspended", "dereferenced")
 
 # What the decree excludes: financial and complementary-insurance reimbursement services.
 _EXCLUDED_WORDS = ("financ", "assuran", "insuran", "mutuel", "complementaire", "remboursement", "reimburse",
@@ -42,9 +44,14 @@ def check_service_category(category: str) -> str:
     return category
 
 
-def grants_of(items: list[dict[str, str]] | list[Grant]) -> frozenset[Grant]:
-    pairs = [(i["category"], i["access"]) if isinstance(i, dict) else tuple(i) for i in items]
-    return frozenset(pairs)  # type: ignore[arg-type]
+def grants_of(items: Iterable[dict[str, Any] | tuple[str, str]]) -> frozenset[Grant]:
+    pairs: list[Grant] = []
+    for item in items:
+        if isinstance(item, dict):
+            pairs.append((str(item["category"]), str(item["access"])))
+        else:
+            pairs.append((item[0], item[1]))
+    return frozenset(pairs)
 
 
 def as_items(grants: frozenset[Grant]) -> list[dict[str, str]]:
@@ -62,7 +69,7 @@ class CatalogueApp:
     access_version: int = 1  # grows when data_access grows: consents given before need re-approval
     description: str | None = None
     publisher: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     version: int = 0
 
     def change(self, status: str | None = None, data_access: frozenset[Grant] | None = None,
@@ -92,3 +99,40 @@ def check_consent(app: CatalogueApp, grants: frozenset[Grant]) -> None:
                            code="beyond_agreement", field="grants")
     if app.status != "online":
         raise Conflict(f"This app is {app.status}: consent cannot be given now.", code="app_not_online")
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What a patient (or a legal representative for a child) let an app reach, per category and direction."""
+
+    app_id: str
+    grants: frozenset[Grant]
+    access_version: int  # the app's access_version when given: a later growth needs re-approval
+    granted_at: dt.datetime
+    granted_by: str
+    granted_for_minor: bool = False
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """A consent as the patient sees it: what the app may reach now, and whether it needs approving again."""
+
+    app_id: str
+    name: str | None
+    app_status: str
+    grants: frozenset[Grant]
+    granted_at: dt.datetime
+    needs_reapproval: bool
+    effective_grants: frozenset[Grant]
+
+
+def consent_view(consent: Consent, app: CatalogueApp | None, birth_date: dt.date | None,
+                 today: dt.date) -> ConsentView:
+    outdated = app is None or consent.access_version < app.access_version
+    came_of_age = bool(consent.granted_for_minor and birth_date and age_on(birth_date, today) >= 18)
+    effective = frozenset() if app is None or app.status != "online" or outdated or came_of_age \
+        else consent.grants & app.data_access
+    return ConsentView(app_id=consent.app_id, name=app.name if app else None,
+                       app_status=app.status if app else "dereferenced", grants=consent.grants,
+                       granted_at=consent.granted_at, needs_reapproval=outdated or came_of_age,
+                       effective_grants=effective)

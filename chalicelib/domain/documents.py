@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from chalicelib.domain.access import DocumentFacts
+from chalicelib.domain.authorization_matrix import categories
 from chalicelib.errors import Conflict, InvalidInput
 
 MAX_BYTES = 5_000_000
@@ -118,6 +120,12 @@ def check_declaration(content_type: str, size: int) -> str:
     return normalised
 
 
+def safe_filename(title: str, content_type: str, default: str) -> str:
+    extension = FORMATS.get(content_type, ("bin", ("bin",)))[1][0]
+    safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in title).strip() or default
+    return f"{safe[:80]}.{extension}"
+
+
 @dataclass(frozen=True)
 class Author:
     role: str  # patient | professional | establishment | app
@@ -157,7 +165,7 @@ class Document:
     rejection: str | None = None
     available_at: dt.datetime | None = None
     version: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def object_key(self) -> str:
@@ -166,6 +174,20 @@ class Document:
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def category_label(self) -> str:
+        return categories().get(self.category, self.category)
+
+    @property
+    def readable(self) -> bool:
+        """Its bytes passed the checks: they may be downloaded (an available or superseded document)."""
+        return self.status in (Status.AVAILABLE, Status.SUPERSEDED)
+
+    @property
+    def filename(self) -> str:
+        """The name a download is saved under: the title made safe, and the format's extension."""
+        return safe_filename(self.title, self.content_type, "document")
 
     def facts(self) -> DocumentFacts:
         return DocumentFacts(author_role=self.author.role, author_id=self.author.id, type_code=self.type_code,

@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib.errors import InvalidInput, Unauthenticated
 
-Role = Literal["patient", "professional", "establishment", "agent", "app"]
 ROLES: tuple[str, ...] = ("patient", "professional", "establishment", "agent", "app")
 PROFESSIONS: tuple[str, ...] = (
     "medecin",
@@ -120,13 +119,40 @@ class Actor:
             "agent": "agent",
         }[self.role] or ""
 
+
+
+@dataclass(frozen=True)
+class Party:
+    """Someone who did something in a space, as the patient is shown it: who wrote a message, recorded an entry,
+    made an access (role, identifier and, for a professional, profession). Never a secret."""
+
+    role: str
+    id: str
+    profession: str | None = None
+
     @property
-    def party(self) -> str:
-        """A key naming this caller as a conversation participant."""
+    def key(self) -> str:
         return f"{self.role}#{self.id}"
 
+    def as_dict(self) -> dict[str, str]:
+        out = {"role": self.role, "id": self.id}
+        if self.profession:
+            out["profession"] = self.profession
+        return out
 
-def actor_from_claims(claims: dict) -> Actor:
+    @classmethod
+    def of(cls, actor: Actor) -> Party:
+        return cls(actor.role, actor.id, actor.profession)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Party:
+        return cls(str(raw["role"]), str(raw["id"]), raw.get("profession"))
+
+    def is_(self, actor: Actor) -> bool:
+        return self.role == actor.role and self.id == actor.id
+
+
+def actor_from_claims(claims: dict[str, Any]) -> Actor:
     """Build the caller from verified claims; a claim that breaks the contract makes the token invalid (401)."""
     role = claims.get("role")
     if role not in ROLES:
@@ -135,7 +161,7 @@ def actor_from_claims(claims: dict) -> Actor:
         ins = claims.get("ins")
         if nir_problem(ins):
             raise Unauthenticated("The token's 'ins' claim is not a valid INS.", code="invalid_token")
-        return Actor(role=role, ins=normalise_nir(ins))
+        return Actor(role=role, ins=normalise_nir(str(ins)))
     if role == "professional":
         if not is_rpps(claims.get("rpps")):
             raise Unauthenticated("The token's 'rpps' claim must be 11 digits with a Luhn key.", code="invalid_token")
@@ -152,5 +178,5 @@ def actor_from_claims(claims: dict) -> Actor:
         app_id = claims.get("app_id")
         if not isinstance(app_id, str) or not app_id or nir_problem(claims.get("ins")):
             raise Unauthenticated("An app token needs 'app_id' and a valid 'ins' claim.", code="invalid_token")
-        return Actor(role=role, app_id=app_id, ins=normalise_nir(claims["ins"]))
+        return Actor(role=role, app_id=app_id, ins=normalise_nir(str(claims["ins"])))
     return Actor(role="agent")

@@ -1,7 +1,8 @@
 """Secure messaging's model: participants, conversations, messages, attachments, and their rules.
 
-Only professionals and establishments start a conversation; the two participants alone see it; both write while
-it is open (the patient only replies); the starter closes and may reopen it. Pure: no AWS, no Chalice.
+Who may do what in a conversation (only professionals and establishments start one; the two participants alone see
+it; both write while it is open, the patient only replying; the starter closes and may reopen it) is decided by
+the one access decision (``domain/access.py``) from these entities. Pure: no AWS, no Chalice.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.errors import Conflict, Forbidden
+from chalicelib.domain import identity
+from chalicelib.domain.documents import safe_filename
 
 OPEN, CLOSED = "open", "closed"
 PENDING, AVAILABLE, REJECTED = "pending", "available", "rejected"
@@ -22,30 +24,7 @@ ATTACHMENT_KEY = re.compile(r"^attachments/([0-9a-f]{28})/([0-9a-f]{28})$")
 
 
 # -- the model --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Party:
-    """A participant: the patient (``patient#{ins}``), or the professional or establishment who started."""
-
-    role: str
-    id: str
-    profession: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.role}#{self.id}"
-
-    def as_dict(self) -> dict[str, str]:
-        out = {"role": self.role, "id": self.id}
-        if self.profession:
-            out["profession"] = self.profession
-        return out
-
-    @classmethod
-    def of(cls, actor: Any) -> Party:
-        return cls(actor.role, actor.id, getattr(actor, "profession", None))
-
-    def is_(self, actor: Any) -> bool:
-        return self.role == getattr(actor, "role", None) and self.id == getattr(actor, "id", None)
+Party = identity.Party  # a participant: the patient (``patient#{ins}``), or the professional or establishment
 
 
 @dataclass
@@ -68,18 +47,8 @@ class Conversation:
     def parties(self) -> tuple[Party, Party]:
         return self.starter, self.patient
 
-    def has(self, actor: Any) -> bool:
+    def has(self, actor: identity.Actor) -> bool:
         return any(p.is_(actor) for p in self.parties)
-
-    def check_may_post(self) -> None:
-        if self.status != OPEN:
-            raise Conflict("This conversation is closed: the professional who started it may reopen it.",
-                           code="conversation_closed")
-
-    def check_may_close(self, actor: Any) -> None:
-        if not self.starter.is_(actor):
-            raise Forbidden("Only the professional or establishment who started the conversation closes or reopens "
-                            "it.", code="not_starter")
 
 
 @dataclass
@@ -104,6 +73,10 @@ class Attachment:
     @property
     def object_key(self) -> str:
         return f"attachments/{self.conversation_id}/{self.attachment_id}"
+
+    @property
+    def filename(self) -> str:
+        return safe_filename(self.title or "", self.content_type or "", "piece-jointe")
 
     def ref(self) -> dict[str, Any]:
         """How a message names it (no title for a record document: the reader may not be allowed to see it)."""

@@ -27,6 +27,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "prevention.json"
 
@@ -112,7 +113,7 @@ def _parse_month_day(value: object, where: str) -> tuple[int, int] | None:
     return month, day
 
 
-def _parse_programme(raw: dict) -> _Programme:
+def _parse_programme(raw: dict[str, Any]) -> _Programme:
     pid = raw.get("id")
     if not isinstance(pid, str) or not pid or ":" in pid:
         raise ValueError(f"programme id must be a non-empty string without ':', not {pid!r}")

@@ -247,8 +247,11 @@ def _check(path: str, code: str, quantity: Any, fault: Any) -> tuple[str, float]
         fault(f"{path}.valueQuantity", f"must give the unit as UCUM: system {codes.UCUM} and code", "wrong_unit")
         return None
     value = quantity.value
+    if value is None:
+        fault(f"{path}.valueQuantity.value", "must give the measured value", "missing_value")
+        return None
     try:
-        return check_measurement(code, float(value) if value is not None else value, quantity.code)
+        return check_measurement(code, float(value), quantity.code)
     except DomainError as error:
         element = {"code": ".code", "unit": ".valueQuantity.code", "value": ".valueQuantity.value"}.get(
             str(error.details.get("field")), "")

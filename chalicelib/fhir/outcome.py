@@ -10,40 +10,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    TooManyAttempts,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from chalicelib.fhir import codes
 from chalicelib.fhir.model import resource
 
 # FHIR issue type (http://hl7.org/fhir/ValueSet/issue-type) of each error class.
-ISSUE_TYPE = {
-    "MalformedRequest": "structure",
-    "InvalidInput": "invalid",
-    "Unauthenticated": "login",
-    "Forbidden": "forbidden",
-    "NotFound": "not-found",
-    "Conflict": "conflict",
-    "Gone": "deleted",
-    "PayloadTooLarge": "too-long",
-    "TooManyAttempts": "throttled",
-    "Unavailable": "transient",
+ISSUE_TYPE: dict[type[DomainError], str] = {
+    MalformedRequest: "structure",
+    InvalidInput: "invalid",
+    Unauthenticated: "login",
+    Forbidden: "forbidden",
+    NotFound: "not-found",
+    Conflict: "conflict",
+    Gone: "deleted",
+    PayloadTooLarge: "too-long",
+    UnsupportedMediaType: "not-supported",
+    TooManyAttempts: "throttled",
+    Unavailable: "transient",
 }
 CONSENT_NOT_GIVEN = "Consent not given, access refused."  # ANS Mesures de santé, 403
 
 
 def status_of(error: BaseException) -> int:
     """The REST status of ``error`` (500 for anything that is not a DomainError)."""
-    from chalicelib.api.http import ERROR_STATUS
+    from chalicelib.api.http import status_of as rest_status
 
-    for cls in type(error).__mro__:
-        if cls.__name__ in ERROR_STATUS:
-            return ERROR_STATUS[cls.__name__]
-    return 500
+    return rest_status(error) if isinstance(error, DomainError) else 500
 
 
 def _issue_type(error: BaseException) -> str:
     for cls in type(error).__mro__:
-        if cls.__name__ in ISSUE_TYPE:
-            return ISSUE_TYPE[cls.__name__]
+        if cls in ISSUE_TYPE:
+            return ISSUE_TYPE[cls]
     return "exception"
 
 

@@ -7,12 +7,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.models.common import Out, Strict, UtcDateTime
-
-BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
+from chalicelib.domain.identity import check_nir
+from chalicelib.domain.results import InvalidRow
+from chalicelib.errors import InvalidInput
+from chalicelib.models.common import Strict, UtcDateTime
+from chalicelib.models.problems import validation_message
 
 
 def _kind(value: Any) -> str:
@@ -76,19 +78,6 @@ class Profile(Strict):
     organ_donation: bool | None = Field(None, description="False: the person refuses organ donation.")
 
 
-class ProfileView(Out):
-    allergies: list[dict[str, Any]]
-    conditions: list[dict[str, Any]]
-    treatments: list[dict[str, Any]]
-    hospitalisations: list[dict[str, Any]]
-    family_history: list[dict[str, Any]]
-    blood_group: str | None = None
-    advance_directives: dict[str, Any] | None = None
-    organ_donation: bool | None = None
-    updated_at: str | None = None
-    updated_by: dict[str, Any] | None = None
-
-
 class VaccinationCreate(Strict):
     noun: ClassVar[str] = "a vaccination"
 
@@ -104,27 +93,6 @@ class VaccinationCreate(Strict):
             raise PydanticCustomError("future_date", "cannot be in the future for a vaccination already given",
                                       {"code": "invalid_date"})
         return value
-
-
-class Source(Out):
-    role: str
-    id: str
-    profession: str | None = None
-
-
-class Vaccination(Out):
-    vaccination_id: str
-    vaccine: str
-    date: str
-    dose: str | None = None
-    lot: str | None = None
-    recorded_by: Source
-    recorded_at: str
-
-
-class VaccinationPage(Out):
-    items: list[Vaccination]
-    next_cursor: str | None = None
 
 
 class MeasurementCreate(Strict):
@@ -155,22 +123,6 @@ class MeasurementCreate(Strict):
         return value
 
 
-class Measurement(Out):
-    measurement_id: str
-    code: str
-    label: str
-    value: float
-    unit: str
-    effective_at: str
-    source: Source
-    recorded_at: str
-
-
-class MeasurementPage(Out):
-    items: list[Measurement]
-    next_cursor: str | None = None
-
-
 class AppointmentCreate(Strict):
     noun: ClassVar[str] = "an appointment"
 
@@ -187,39 +139,6 @@ class AppointmentCreate(Strict):
             raise PydanticCustomError("end_before_start", "must be after 'start'",
                                       {"code": "invalid_period", "field": "end"})
         return self
-
-
-class Appointment(Out):
-    appointment_id: str
-    title: str
-    start: str
-    end: str
-    location: str | None = None
-    professional: str | None = None
-    note: str | None = None
-    source: Source
-    created_at: str
-
-
-class AppointmentPage(Out):
-    items: list[Appointment]
-    next_cursor: str | None = None
-
-
-class Reminder(Out):
-    reminder_id: str
-    programme: str
-    kind: Literal["vaccination", "screening"]
-    label: str
-    due_on: str
-    status: Literal["due", "upcoming"]
-    notified: bool
-    source: str
-
-
-class ReminderList(Out):
-    items: list[Reminder]
-    sources: list[str]
 
 
 class ReimbursementLine(Strict):
@@ -248,30 +167,21 @@ class ReimbursementBatch(Strict):
 
     items: list[Any] = Field(min_length=1, max_length=1000, description="Reimbursement lines, validated one by one.")
 
-
-class ReimbursementResult(Out):
-    index: int
-    ins: str
-    status: Literal["recorded", "duplicate", "invalid"]
-    reimbursement_id: str | None = None
-    reason: str | None = None
+    def lines(self) -> list[ReimbursementLine | InvalidRow]:
+        """Each line validated on its own: a line, or why it is not one (its INS checked like any NIR)."""
+        return [_line(index, raw) for index, raw in enumerate(self.items)]
 
 
-class ReimbursementResults(Out):
-    results: list[ReimbursementResult]
+def _line(index: int, raw: Any) -> ReimbursementLine | InvalidRow:
+    given = raw.get("ins") if isinstance(raw, dict) else None
+    given = given if isinstance(given, str) else ""
+    if not isinstance(raw, dict):
+        return InvalidRow(given, f"Line {index} must be a JSON object.")
+    try:
+        line = ReimbursementLine.model_validate(raw)
+        return line.model_copy(update={"ins": check_nir(line.ins, field="ins")})
+    except ValidationError as error:
+        return InvalidRow(given, validation_message(error)[1])
+    except InvalidInput as error:
+        return InvalidRow(given, error.message)
 
-
-class Reimbursement(Out):
-    reimbursement_id: str
-    date: str
-    act: str
-    amount_paid: float
-    amount_reimbursed: float
-    currency: str = "EUR"
-    reference: str | None = None
-    recorded_at: str
-
-
-class ReimbursementPage(Out):
-    items: list[Reimbursement]
-    next_cursor: str | None = None

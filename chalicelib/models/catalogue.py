@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from chalicelib.models.common import Out, Strict
+from chalicelib.models.common import Strict
 
 DataCategory = Literal["documents", "measurements", "agenda", "profile", "vaccinations"]
 
@@ -45,37 +45,8 @@ class AppChange(Strict):
     name: str | None = Field(None, min_length=1, max_length=120)
 
 
-class App(Out):
-    app_id: str
-    name: str
-    category: str
-    status: str
-    data_access: list[dict[str, str]]
-    description: str | None = None
-    publisher: str | None = None
-
-
-class AppPage(Out):
-    items: list[App]
-    next_cursor: str | None = None
-
-
 class ConsentRequest(Strict):
     noun: ClassVar[str] = "a consent"
 
     grants: list[DataAccess] = Field(max_length=10)
 
-
-class Consent(Out):
-    app_id: str
-    name: str | None = None
-    app_status: str
-    grants: list[dict[str, str]]
-    granted_at: str
-    needs_reapproval: bool
-    effective_grants: list[dict[str, str]]
-
-
-class ConsentPage(Out):
-    items: list[Consent]
-    next_cursor: str | None = None

@@ -1,16 +1,26 @@
-"""Shared pydantic types: identifiers validated by the domain's rules, errors, pages."""
+"""Shared pydantic types of request bodies: identifiers validated by the domain's rules, times, and
+:class:`Strict`, the base of every body (unknown fields refused, validated before a service sees them). Models are
+built on first use (``defer_build``). The answers are in ``chalicelib/models/answers``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain import identity
 from chalicelib.domain.timeutil import UTC, iso
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # a time outside these years is a typing mistake (or an attack)
 
 
 def _nir(value: str) -> str:
@@ -30,7 +40,15 @@ def _rpps(value: str) -> str:
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """An aware time within the sane years, in UTC. A time without a zone is refused: "09:00" could be Paris or
+    UTC, and guessing would move an appointment by an hour or two without anyone noticing."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError("naive_time", "a time must say its time zone: end it with Z (UTC) or an offset "
+                                                "such as +01:00", {"code": "invalid_time"})
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise PydanticCustomError("time_out_of_range", "a time must fall between the years {earliest} and {latest}",
+                                  {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR, "code": "invalid_time"})
+    return value.astimezone(UTC)
 
 
 # The NIR's and the RPPS's shapes are checked by their validators (one sentence for every way to get them wrong);
@@ -42,7 +60,10 @@ Rpps = Annotated[str, Field(json_schema_extra={"pattern": r"^\d{11}$"},
                             description="RPPS number: 11 digits, Luhn check digit."),
                  AfterValidator(_rpps)]
 UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc), PlainSerializer(iso, return_type=str),
-                        Field(description="ISO-8601; a time without zone is UTC.")]
+                        Field(description=f"ISO-8601 with its time zone (Z or an offset), between the years "
+                                          f"{EARLIEST_YEAR} and {LATEST_YEAR}.")]
+
+
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -50,38 +71,9 @@ Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-
 class Strict(BaseModel):
     """Request bodies: unknown fields are refused, so that a misspelt field is never silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     #: What the body is, in error sentences ("'titel' is not a field of an appointment").
     noun: ClassVar[str] = "this request"
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class FieldError(Out):
-    field: str = Field(description="The field at fault, as a dotted path into the body (beneficiaries.0.nir).")
-    code: str = Field(description="Stable, machine-readable.")
-    message: str = Field(description="A sentence a person understands, naming the field.")
-
-
-class Error(Out):
-    code: str = Field(description="Stable, machine-readable (the first problem's, when there are several).")
-    message: str = Field(description="Sentences a person understands, naming every field at fault.")
-    errors: list[FieldError] | None = Field(None, description="422: one entry per field at fault, in order.")
-
-
-class Page(Out):
-    items: list[Any]
-    next_cursor: str | None = None
-
-
-def page_of(model: type[BaseModel]) -> type[BaseModel]:
-    """A list page whose items are ``model``."""
-    from pydantic import create_model
-
-    return create_model(f"{model.__name__}Page", __base__=Out, items=(list[model], ...),  # type: ignore[valid-type]
-                        next_cursor=(str | None, None))
 
 
 PHONE = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -102,3 +94,4 @@ def normalise_phone(value: str) -> str:
 
 Phone = Annotated[str, Field(max_length=32), AfterValidator(normalise_phone)]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+

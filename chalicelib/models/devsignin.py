@@ -1,16 +1,14 @@
-"""Body and answer of the local-only development sign-in (the patient portal's sign-in in the local stage)."""
+"""Body of the local-only development sign-in (the patient portal's sign-in in the local stage); its answer is
+``chalicelib.models.answers.common:DevSignIn``."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import ClassVar
 
-from chalicelib.models.common import Nir, Out, Strict
+from chalicelib.models.common import Nir, Strict
 
 
 class DevSignInRequest(Strict):
+    noun: ClassVar[str] = "a sign-in"
+
     nir: Nir
-
-
-class DevSignInReply(Out):
-    token: str = Field(description="A patient bearer token signed with the local development key.")
-    expires_in: int = Field(description="Seconds until the token expires.")

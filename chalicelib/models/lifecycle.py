@@ -9,7 +9,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain import identity
-from chalicelib.models.common import Email, Nir, Out, Phone, Strict, UtcDateTime
+from chalicelib.domain.results import InvalidRow
+from chalicelib.models.common import Email, Nir, Phone, Strict, UtcDateTime
+from chalicelib.models.problems import validation_message
 
 VitaleSerial = Annotated[str, Field(pattern=r"^\d{8,13}$", description="Vitale card serial: 8 to 13 digits.")]
 MAX_BATCH = 1000
@@ -70,30 +72,23 @@ class EnrolmentBatch(Strict):
         description="Rows validated one by one: a bad row is reported and never sinks the batch.",
     )
 
+    def rows(self) -> list[Beneficiary | InvalidRow]:
+        """Each row as a Beneficiary, or why it is not one (naming the field)."""
+        return [validate_row(index, row) for index, row in enumerate(self.beneficiaries)]
 
-def validate_row(index: int, row: Any) -> tuple[Beneficiary | None, str | None]:
+
+def validate_row(index: int, row: Any) -> Beneficiary | InvalidRow:
     """A row as a Beneficiary, or the reason it is invalid (naming the field)."""
-    from chalicelib.models.problems import validation_message
-
     if isinstance(row, Beneficiary):
-        return row, None
+        return row
+    given = row.get("nir") if isinstance(row, dict) else None
+    given = given if isinstance(given, str) else ""
     if not isinstance(row, dict):
-        return None, f"row {index} must be a JSON object"
+        return InvalidRow(given, f"row {index} must be a JSON object")
     try:
-        return Beneficiary.model_validate(row), None
+        return Beneficiary.model_validate(row)
     except ValidationError as error:
-        _, message = validation_message(error)
-        return None, message
-
-
-class EnrolmentResult(Out):
-    nir: str
-    status: Literal["notified", "duplicate", "invalid"]
-    reason: str | None = None
-
-
-class EnrolmentResults(Out):
-    results: list[EnrolmentResult]
+        return InvalidRow(given, validation_message(error)[1])
 
 
 class OptOutRequest(Strict):
@@ -103,10 +98,6 @@ class OptOutRequest(Strict):
     code: str | None = Field(None, min_length=1, max_length=32, description="The provisional code (online).")
     channel: Literal["online", "phone"] | None = Field(
         None, description="'phone': an agent records an objection made by phone (agent token, no code).")
-
-
-class StatusReply(Out):
-    status: str
 
 
 class ActivationRequest(Strict):
@@ -122,23 +113,6 @@ class CodeRequest(Strict):
 
     nir: Nir
     vitale_serial: VitaleSerial
-
-
-class Dependant(Out):
-    ins: str
-    given_name: str
-    family_name: str
-    birth_date: str
-    status: str
-
-
-class Me(Out):
-    ins: str
-    status: str
-    given_name: str
-    family_name: str
-    birth_date: str
-    dependants: list[Dependant]
 
 
 class ClosureRequest(Strict):

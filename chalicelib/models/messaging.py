@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import Field
 
-from chalicelib.models.common import Id, Nir, Out, Strict
+from chalicelib.models.common import Id, Nir, Strict
 
 MAX_ATTACHMENTS = 10
 
@@ -55,86 +55,3 @@ class AttachmentFiling(Strict):
 
 
 # -- answers ------------------------------------------------------------------------------------------------------
-class Participant(Out):
-    role: Literal["patient", "professional", "establishment"]
-    id: str
-    profession: str | None = None
-
-
-class AttachmentUpload(Out):
-    attachment_id: str
-    title: str
-    upload_url: str = Field(description="Presigned, short-lived: PUT the bytes here with upload_headers.")
-    upload_headers: dict[str, str]
-
-
-class AttachmentRef(Out):
-    attachment_id: str
-    kind: Literal["document", "upload"] = Field(description="A document of the record, or a new file.")
-    document_id: str | None = Field(None, description="kind 'document': the record's document.")
-    title: str | None = Field(None, description="kind 'upload': the file's title (a record document's title is "
-                                                "given by GET .../attachments/{attachment_id}).")
-    content_type: str | None = None
-    size: int | None = None
-    status: str | None = Field(None, description="kind 'upload': pending, available or rejected.")
-
-
-class Posted(Out):
-    conversation_id: str
-    message_id: str
-    attachments: list[AttachmentRef]
-    uploads: list[AttachmentUpload] = Field(description="One ticket per new file, in the order given.")
-
-
-class MessageView(Out):
-    message_id: str
-    sender: Participant
-    body: str
-    sent_at: str
-    attachments: list[AttachmentRef]
-
-
-class ConversationSummary(Out):
-    conversation_id: str
-    subject: str
-    status: Literal["open", "closed"]
-    patient_ins: str
-    starter: Participant
-    created_at: str
-    last_message_at: str
-
-
-class ConversationPage(Out):
-    items: list[ConversationSummary]
-    next_cursor: str | None = None
-
-
-class ConversationDetail(ConversationSummary):
-    closed_at: str | None = None
-    message_count: int
-    messages: list[MessageView] = Field(description="Oldest first; ?limit=&cursor= page through them.")
-    next_cursor: str | None = Field(None, description="The next page of messages.")
-
-
-class ConversationStatus(Out):
-    conversation_id: str
-    status: Literal["open", "closed"]
-
-
-class AttachmentDetail(AttachmentRef):
-    conversation_id: str
-    message_id: str
-    sender: Participant
-    created_at: str
-    rejection: str | None = None
-    filed_document_id: str | None = Field(None, description="The patient filed it into their record as this "
-                                                            "document.")
-    download_url: str | None = Field(None, description="Presigned GET, short-lived (available files).")
-
-
-class FiledDocument(Out):
-    document_id: str
-    status: str
-    title: str
-    type_code: str
-    category: str

@@ -172,7 +172,8 @@ def _walk(loc: tuple[Any, ...], root: Any) -> _Place:
                 _is_model(root) and "body" in root.model_fields):
             continue
         stripped = _strip(current) if current is not None else None
-        if _is_model(stripped) and isinstance(segment, str) and segment in stripped.model_fields:
+        if stripped is not None and _is_model(stripped) and isinstance(segment, str) \
+                and segment in stripped.model_fields:
             parent = stripped
             current = stripped.model_fields[segment].annotation
             path.append(segment)
@@ -278,14 +279,14 @@ _TYPE_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "boo
 
 
 def _and(words: Any) -> str:
-    items = list(words)
+    items = [str(word) for word in words]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _or(words: Any) -> str:
-    items = list(words)
+    items = [str(word) for word in words]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1]

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from chalicelib.models.common import Id, Out, Rpps, Strict
+from chalicelib.models.common import Id, Rpps, Strict
 
 
 class DocumentCreate(Strict):
@@ -23,48 +23,6 @@ class DocumentCreate(Strict):
                                                          "(e.g. until a diagnosis is announced).")
 
 
-class UploadTicket(Out):
-    document_id: str
-    status: str
-    upload_url: str = Field(description="Presigned, short-lived: PUT the bytes here with upload_headers.")
-    upload_headers: dict[str, str]
-
-
-class Person(Out):
-    role: str
-    id: str
-    profession: str | None = None
-    rpps: str | None = None
-
-
-class DocumentView(Out):
-    document_id: str
-    title: str
-    type_code: str
-    category: str
-    category_label: str
-    status: Literal["pending", "available", "rejected", "superseded"]
-    author: Person
-    created_at: str
-    masked: bool
-    hidden_from_patient: bool
-    content_type: str
-    size: int
-    source: str
-    superseded_by: str | None = None
-    replaces: str | None = None
-    rejection: str | None = None
-
-
-class DocumentDetail(DocumentView):
-    download_url: str | None = Field(None, description="Presigned GET, short-lived (available documents).")
-
-
-class DocumentPage(Out):
-    items: list[DocumentView]
-    next_cursor: str | None = None
-
-
 class DocumentPatch(Strict):
     noun: ClassVar[str] = "a change of a document"
 
@@ -73,51 +31,16 @@ class DocumentPatch(Strict):
     hidden_from_patient: bool | None = Field(None, description="The author: hide from the patient, or lift it.")
 
 
-class DocumentType(Out):
-    code: str
-    label: str
-    label_en: str
-    category: str
-    category_label: str
-    professions: list[str] = Field(description="Professions the authorisation matrix lets see this type.")
-
-
-class DocumentTypes(Out):
-    items: list[DocumentType]
-    categories: dict[str, str]
-    source: str
-    matrix_source: str
-
-
 class RelationStatus(Strict):
     noun: ClassVar[str] = "a professional's status"
 
     status: Literal["authorized", "blocked"]
 
 
-class Relation(Out):
-    rpps: str
-    status: str
-    via: str
-    since: str
-    profession: str | None = None
-    attending_doctor: bool | None = None
-
-
-class RelationPage(Out):
-    items: list[Relation]
-    next_cursor: str | None = None
-
-
 class AttendingDoctor(Strict):
     noun: ClassVar[str] = "the attending doctor"
 
     rpps: Rpps
-
-
-class AttendingDoctorView(Out):
-    rpps: str | None = None
-    since: str | None = None
 
 
 class EmergencySettings(Strict):
@@ -128,51 +51,9 @@ class EmergencySettings(Strict):
     masked_documents: bool | None = Field(None, description="Masked documents are shown in an emergency.")
 
 
-class EmergencySettingsView(Out):
-    samu: bool
-    other_professionals: bool
-    masked_documents: bool
-
-
 class EmergencyAccessRequest(Strict):
     noun: ClassVar[str] = "an emergency access request"
 
     reason: str = Field(min_length=3, max_length=500, description="Why the record is needed now.")
     duration_hours: float | None = Field(None, gt=0, le=24, description="At most 24 (the default).")
 
-
-class EmergencyAccessGrant(Out):
-    status: str
-    mode: str
-    granted_at: str
-    expires_at: str
-
-
-class AccessEntry(Out):
-    at: str
-    actor: Person
-    action: str
-    mode: Literal["normal", "emergency", "app"]
-    document_id: str | None = None
-    reason: str | None = None
-
-
-class AccessLogPage(Out):
-    items: list[AccessEntry]
-    next_cursor: str | None = None
-
-
-class Rejection(Out):
-    rejection_id: str
-    at: str
-    received_at: str
-    key: str
-    quarantine_key: str
-    reason: str
-    message: str
-    size: int
-
-
-class RejectionPage(Out):
-    items: list[Rejection]
-    next_cursor: str | None = None

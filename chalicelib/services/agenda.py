@@ -8,121 +8,125 @@ Reminders come from the French vaccination calendar and the national screening p
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain.access import LIVE, Action
-from chalicelib.domain.timeutil import UTC, iso, iso_ms, parse
-from chalicelib.ports import AccountRepository, Clock
+from chalicelib.domain.agenda import (
+    DEFAULT_LENGTH,
+    AgendaExport,
+    Appointment,
+    Reminder,
+    Reminders,
+    ReminderState,
+    reminder,
+    send_time,
+)
+from chalicelib.domain.identity import Actor, Party, sex_of
+from chalicelib.domain.prevention import next_occurrence, occurrences, sources
+from chalicelib.domain.results import Page
+from chalicelib.ports import AccountRepository, Clock, Ids
 from chalicelib.services.access import AccessService
-from chalicelib.services.care import source_of
 from chalicelib.services.lifecycle import JobReport
+from chalicelib.services.notices import Messenger
 
-DEFAULT_LENGTH = dt.timedelta(minutes=30)
-SEND_HOUR = 7  # reminders go out on their due date, in the morning (UTC)
+if TYPE_CHECKING:
+    from chalicelib.models.care import AppointmentCreate
+
+EXPORT_LIMIT = 2000  # appointments in one iCalendar export
+EXPORT_PAGE = 500
 
 
 class AgendaRepository(Protocol):
-    def add(self, ins: str, sk: str, entry: dict[str, Any], once: bool = False) -> bool: ...
-    def page(self, ins: str, prefix: str, limit: int, cursor: str | None, newest_first: bool = True,
-             filters: dict[str, str] | None = None, start_at: str | None = None) -> tuple[list[dict[str, Any]],
-                                                                                         str | None]: ...
-    def reminders(self, ins: str) -> dict[str, Any]: ...
+    def add_appointment(self, ins: str, appointment: Appointment) -> None: ...
+    def appointments(self, ins: str, limit: int, cursor: str | None,
+                     start_from: dt.datetime | None = None) -> Page[Appointment]:
+        """In chronological order, from ``start_from`` when given."""
+        ...
+    def reminders(self, ins: str) -> ReminderState: ...
     def schedule_reminder(self, ins: str, day: dt.date | None, due_at: dt.datetime | None) -> None: ...
     def advance_reminders(self, ins: str, from_day: dt.date, day: dt.date | None,
                           due_at: dt.datetime | None) -> bool: ...
     def claim_reminder(self, ins: str, reminder_id: str) -> bool: ...
     def release_reminder(self, ins: str, reminder_id: str) -> None: ...
     def due_reminders(self, now: dt.datetime) -> list[str]: ...
+    def erase(self, ins: str) -> int: ...
 
 
-def send_time(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, SEND_HOUR, tzinfo=UTC)
+class CalendarRenderer(Protocol):
+    def render(self, agenda: AgendaExport) -> bytes:
+        """The agenda as an iCalendar file (RFC 5545)."""
+        ...
 
 
 class AgendaService:
-    def __init__(self, agenda: AgendaRepository, accounts: AccountRepository, access: AccessService, messenger: Any,
-                 clock: Clock) -> None:
+    def __init__(self, agenda: AgendaRepository, accounts: AccountRepository, access: AccessService,
+                 messenger: Messenger, clock: Clock, ids: Ids, renderer: CalendarRenderer) -> None:
         self.agenda = agenda
         self.accounts = accounts
         self.access = access
         self.messenger = messenger
         self.clock = clock
+        self.ids = ids
+        self.renderer = renderer
 
     # -- appointments --------------------------------------------------------------------------------------------
-    def add_appointment(self, actor: Any, ins: str, body: Any) -> dict[str, Any]:
-        from chalicelib.adapters.system import new_id
-
+    def add_appointment(self, actor: Actor, ins: str, body: AppointmentCreate) -> Appointment:
         grant = self.access.check(actor, Action.WRITE_AGENDA, ins)
         now = self.clock.now()
-        end = body.end or body.start + DEFAULT_LENGTH
-        entry = {"appointment_id": new_id(now), "title": body.title, "start": iso(body.start), "end": iso(end),
-                 "location": body.location, "professional": body.professional, "note": body.note,
-                 "source": source_of(grant), "created_at": iso(now)}
-        self.agenda.add(ins, f"APPT#{iso_ms(body.start)}#{entry['appointment_id']}", entry)
+        appointment = Appointment(appointment_id=self.ids.new(now), title=body.title, start=body.start,
+                                  end=body.end or body.start + DEFAULT_LENGTH, location=body.location,
+                                  professional=body.professional, note=body.note, source=Party.of(actor),
+                                  created_at=now)
+        self.agenda.add_appointment(ins, appointment)
         grant.log("add_appointment")
-        return {k: v for k, v in entry.items() if v is not None}
+        return appointment
 
-    def appointments(self, actor: Any, ins: str, limit: int, cursor: str | None,
-                     start_from: dt.datetime | None = None) -> dict[str, Any]:
+    def appointments(self, actor: Actor, ins: str, limit: int, cursor: str | None,
+                     start_from: dt.datetime | None = None) -> Page[Appointment]:
         """In chronological order, from ``start_from`` when given."""
         grant = self.access.check(actor, Action.READ_AGENDA, ins)
-        items, next_cursor = self.agenda.page(ins, "APPT#", limit, cursor, newest_first=False,
-                                              start_at=iso_ms(start_from) if start_from else None)
+        page = self.agenda.appointments(ins, limit, cursor, start_from)
         grant.log("list_appointments")
-        return {"items": items, "next_cursor": next_cursor}
+        return page
 
-    def calendar(self, actor: Any, ins: str) -> str:
-        """The agenda as iCalendar: appointments and the reminders of the coming year."""
-        from chalicelib.adapters.calendar_ics import render_agenda
-
+    def calendar(self, actor: Actor, ins: str) -> bytes:
+        """The agenda as iCalendar: appointments and, for the patient, the reminders of the coming year."""
         grant = self.access.check(actor, Action.READ_AGENDA, ins)
-        appointments: list[dict[str, Any]] = []
+        appointments: list[Appointment] = []
         cursor = None
-        while len(appointments) < 2000:
-            page, cursor = self.agenda.page(ins, "APPT#", 500, cursor, newest_first=False)
-            appointments += page
+        while len(appointments) < EXPORT_LIMIT:
+            page = self.agenda.appointments(ins, EXPORT_PAGE, cursor)
+            appointments += page.items
+            cursor = page.next_cursor
             if not cursor:
                 break
-        reminders = self._recommendations(ins, horizon_days=365) if grant.mode.value != "app" else []
+        reminders = self._recommendations(ins, horizon_days=365) if grant.by_patient else []
         grant.log("export_agenda")
-        return render_agenda("", appointments, reminders, self.clock.now()).decode()
+        return self.renderer.render(AgendaExport(appointments, reminders, self.clock.now()))
 
     # -- reminders -----------------------------------------------------------------------------------------------
-    def reminders(self, actor: Any, ins: str) -> dict[str, Any]:
-        from chalicelib.domain.prevention import sources
-
+    def reminders(self, actor: Actor, ins: str) -> Reminders:
         self.access.check(actor, Action.READ_REMINDERS, ins)
-        return {"items": self._recommendations(ins, horizon_days=30), "sources": sources()}
+        return Reminders(self._recommendations(ins, horizon_days=30), sources())
 
-    def _recommendations(self, ins: str, horizon_days: int) -> list[dict[str, Any]]:
-        from chalicelib.domain.identity import sex_of
-        from chalicelib.domain.prevention import occurrences
-
+    def _recommendations(self, ins: str, horizon_days: int) -> list[Reminder]:
         account = self.accounts.get(ins)
         if account is None:
             return []
         today = self.clock.now().date()
-        sent = set(self.agenda.reminders(ins).get("sent") or [])
+        sent = self.agenda.reminders(ins).sent
         found = occurrences(sex_of(ins), account.birth_date, today - dt.timedelta(days=365),
                             today + dt.timedelta(days=horizon_days))
-        return [{"reminder_id": r.reminder_id, "programme": r.programme, "kind": r.kind, "label": r.label,
-                 "due_on": r.due_on.isoformat(), "status": "due" if r.due_on <= today else "upcoming",
-                 "notified": r.reminder_id in sent, "source": r.source} for r in found]
+        return [reminder(r, today, sent) for r in found]
 
     def space_opened(self, ins: str, birth_date: dt.date, now: dt.datetime) -> None:
         """A space opens (or reopens): schedule its reminders from today on."""
-        from chalicelib.domain.identity import sex_of
-        from chalicelib.domain.prevention import next_occurrence
-
         upcoming = next_occurrence(sex_of(ins), birth_date, now.date() - dt.timedelta(days=1))
         day = upcoming.due_on if upcoming else None
         self.agenda.schedule_reminder(ins, day, send_time(day) if day else None)
 
     def run(self, now: dt.datetime) -> JobReport:
         """The `reminders` job: every reminder due is sent, once, and the next date is scheduled."""
-        from chalicelib.domain.identity import sex_of
-        from chalicelib.domain.prevention import next_occurrence, occurrences
-
         report = JobReport("reminders", details={"spaces": 0})
         for ins in dict.fromkeys(self.agenda.due_reminders(now)):
             account = self.accounts.get(ins)
@@ -131,16 +135,15 @@ class AgendaService:
                 continue
             report.details["spaces"] += 1
             sex = sex_of(ins)
-            state = self.agenda.reminders(ins)
-            day = dt.date.fromisoformat(state["next_on"]) if state.get("next_on") else None
+            day = self.agenda.reminders(ins).next_on
             while day is not None and send_time(day) <= now:
-                for reminder in occurrences(sex, account.birth_date, day, day):
-                    if not self.agenda.claim_reminder(ins, reminder.reminder_id):
+                for due in occurrences(sex, account.birth_date, day, day):
+                    if not self.agenda.claim_reminder(ins, due.reminder_id):
                         continue  # already sent by another run
                     try:
                         self.messenger.tell(account, "reminder", {"due_on": day.isoformat()})
                     except Exception:
-                        self.agenda.release_reminder(ins, reminder.reminder_id)
+                        self.agenda.release_reminder(ins, due.reminder_id)
                         raise
                     report.processed += 1
                 following = next_occurrence(sex, account.birth_date, day)
@@ -150,14 +153,6 @@ class AgendaService:
                 day = next_day
         return report
 
-
-def parse_from(value: str | None) -> dt.datetime | None:
-    from chalicelib.errors import InvalidInput
-
-    if not value:
-        return None
-    try:
-        return parse(value)
-    except ValueError as error:
-        raise InvalidInput("The parameter 'from' must be an ISO-8601 time.", code="invalid_from",
-                           field="from") from error
+    # -- the archive ---------------------------------------------------------------------------------------------
+    def erase(self, ins: str) -> int:
+        return self.agenda.erase(ins)

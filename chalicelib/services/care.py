@@ -7,129 +7,123 @@ to the one access decision, and accesses by others land in the access log.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain.access import Action
-from chalicelib.domain.timeutil import iso, iso_ms
+from chalicelib.domain.care import Measurement, MedicalProfile, Summary, Vaccination
+from chalicelib.domain.identity import Actor, Party, sex_of
+from chalicelib.domain.measurements import check_measurement, measurement_types
+from chalicelib.domain.results import Page
 from chalicelib.errors import NotFound
-from chalicelib.ports import AccountRepository, Clock
-from chalicelib.services.access import AccessService, Grant
+from chalicelib.ports import AccountRepository, Clock, Ids
+from chalicelib.services.access import AccessService
 
-PROFILE_LISTS = ("allergies", "conditions", "treatments", "hospitalisations", "family_history")
+if TYPE_CHECKING:
+    from chalicelib.models.care import MeasurementCreate, Profile, VaccinationCreate
+
+SUMMARY_VACCINATIONS = 500  # the most a summary lists (a lifetime is far fewer)
 
 
 class CareRepository(Protocol):
-    def profile(self, ins: str) -> dict[str, Any] | None: ...
-    def put_profile(self, ins: str, profile: dict[str, Any]) -> None: ...
-    def add(self, ins: str, sk: str, entry: dict[str, Any], once: bool = False) -> bool: ...
-    def page(self, ins: str, prefix: str, limit: int, cursor: str | None, newest_first: bool = True,
-             filters: dict[str, str] | None = None, start_at: str | None = None) -> tuple[list[dict[str, Any]],
-                                                                                         str | None]: ...
-    def all(self, ins: str, prefix: str, limit: int = 1000) -> list[dict[str, Any]]: ...
-    def keep_latest(self, ins: str, code: str, measurement: dict[str, Any]) -> None: ...
-    def latest(self, ins: str) -> list[dict[str, Any]]: ...
+    """Profile, vaccinations and measurements of a space (and the latest measurement of each code)."""
+
+    def profile(self, ins: str) -> MedicalProfile | None: ...
+    def put_profile(self, ins: str, profile: MedicalProfile) -> None: ...
+    def add_vaccination(self, ins: str, vaccination: Vaccination) -> None: ...
+    def vaccinations(self, ins: str, limit: int, cursor: str | None) -> Page[Vaccination]:
+        """Most recent first."""
+        ...
+    def add_measurement(self, ins: str, measurement: Measurement) -> None:
+        """Record it, and keep it as the latest of its code unless a more recent one is there."""
+        ...
+    def measurements(self, ins: str, limit: int, cursor: str | None, code: str | None = None) -> Page[Measurement]:
+        """Most recent first, of one code when given."""
+        ...
+    def latest_measurements(self, ins: str) -> list[Measurement]: ...
+    def erase(self, ins: str) -> int: ...
 
 
-def source_of(grant: Grant) -> dict[str, Any]:
-    """Who recorded an entry: the patient, a professional (with profession), an establishment or an app."""
-    actor = grant.actor
-    out = {"role": actor.role, "id": actor.ins if actor.role == "patient" else actor.id}
-    if getattr(actor, "profession", None):
-        out["profession"] = actor.profession
-    return out
-
-
-def empty_profile() -> dict[str, Any]:
-    return {**{name: [] for name in PROFILE_LISTS}, "blood_group": None, "advance_directives": None,
-            "organ_donation": None}
+class SummaryRenderer(Protocol):
+    def render(self, summary: Summary) -> bytes:
+        """The summary as a PDF document."""
+        ...
 
 
 class CareService:
-    def __init__(self, care: CareRepository, accounts: AccountRepository, access: AccessService, clock: Clock) -> None:
+    def __init__(self, care: CareRepository, accounts: AccountRepository, access: AccessService, clock: Clock,
+                 ids: Ids, renderer: SummaryRenderer) -> None:
         self.care = care
         self.accounts = accounts
         self.access = access
         self.clock = clock
+        self.ids = ids
+        self.renderer = renderer
 
     # -- profile -------------------------------------------------------------------------------------------------
-    def profile(self, actor: Any, ins: str) -> dict[str, Any]:
+    def profile(self, actor: Actor, ins: str) -> MedicalProfile:
         grant = self.access.check(actor, Action.READ_PROFILE, ins)
         grant.log("read_profile")
-        return {**empty_profile(), **(self.care.profile(ins) or {})}
+        return self.care.profile(ins) or MedicalProfile()
 
-    def put_profile(self, actor: Any, ins: str, profile: Any) -> dict[str, Any]:
+    def put_profile(self, actor: Actor, ins: str, body: Profile) -> MedicalProfile:
         grant = self.access.check(actor, Action.WRITE_PROFILE, ins)
-        stored = {**profile.model_dump(mode="json", exclude_none=True), "updated_at": iso(self.clock.now()),
-                  "updated_by": source_of(grant)}
-        self.care.put_profile(ins, stored)
+        profile = MedicalProfile(**body.model_dump(mode="json", exclude_none=True), updated_at=self.clock.now(),
+                                 updated_by=Party.of(actor))
+        self.care.put_profile(ins, profile)
         grant.log("write_profile")
-        return {**empty_profile(), **stored}
+        return profile
 
     # -- vaccinations --------------------------------------------------------------------------------------------
-    def add_vaccination(self, actor: Any, ins: str, body: Any) -> dict[str, Any]:
-        from chalicelib.adapters.system import new_id
-
+    def add_vaccination(self, actor: Actor, ins: str, body: VaccinationCreate) -> Vaccination:
         grant = self.access.check(actor, Action.WRITE_VACCINATIONS, ins)
         now = self.clock.now()
-        entry = {"vaccination_id": new_id(now), "vaccine": body.vaccine, "date": body.date.isoformat(),
-                 "dose": body.dose, "lot": body.lot, "recorded_by": source_of(grant), "recorded_at": iso(now)}
-        self.care.add(ins, f"VAC#{entry['date']}#{entry['vaccination_id']}", entry)
+        vaccination = Vaccination(vaccination_id=self.ids.new(now), vaccine=body.vaccine, date=body.date,
+                                  dose=body.dose, lot=body.lot, recorded_by=Party.of(actor), recorded_at=now)
+        self.care.add_vaccination(ins, vaccination)
         grant.log("add_vaccination")
-        return {k: v for k, v in entry.items() if v is not None}
+        return vaccination
 
-    def vaccinations(self, actor: Any, ins: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    def vaccinations(self, actor: Actor, ins: str, limit: int, cursor: str | None) -> Page[Vaccination]:
         grant = self.access.check(actor, Action.READ_VACCINATIONS, ins)
-        items, next_cursor = self.care.page(ins, "VAC#", limit, cursor)
+        page = self.care.vaccinations(ins, limit, cursor)
         grant.log("list_vaccinations")
-        return {"items": items, "next_cursor": next_cursor}
+        return page
 
     # -- measurements --------------------------------------------------------------------------------------------
-    def add_measurement(self, actor: Any, ins: str, body: Any) -> dict[str, Any]:
-        from chalicelib.adapters.system import new_id
-        from chalicelib.domain.measurements import check_measurement, measurement_types
-
+    def add_measurement(self, actor: Actor, ins: str, body: MeasurementCreate) -> Measurement:
         grant = self.access.check(actor, Action.WRITE_MEASUREMENTS, ins)
         unit, value = check_measurement(body.code, body.value, body.unit)
         now = self.clock.now()
-        entry = {"measurement_id": new_id(now), "code": body.code, "label": measurement_types()[body.code].label_fr,
-                 "value": value, "unit": unit, "effective_at": iso_ms(body.effective_at),
-                 "source": source_of(grant), "recorded_at": iso(now)}
-        self.care.add(ins, f"MEAS#{entry['effective_at']}#{entry['measurement_id']}", entry)
-        self.care.keep_latest(ins, body.code, entry)
+        measurement = Measurement(measurement_id=self.ids.new(now), code=body.code,
+                                  label=measurement_types()[body.code].label_fr, value=value, unit=unit,
+                                  effective_at=body.effective_at, source=Party.of(actor), recorded_at=now)
+        self.care.add_measurement(ins, measurement)
         grant.log("add_measurement")
-        return _measurement_view(entry)
+        return measurement
 
-    def measurements(self, actor: Any, ins: str, limit: int, cursor: str | None,
-                     code: str | None = None) -> dict[str, Any]:
+    def measurements(self, actor: Actor, ins: str, limit: int, cursor: str | None,
+                     code: str | None = None) -> Page[Measurement]:
         grant = self.access.check(actor, Action.READ_MEASUREMENTS, ins)
-        items, next_cursor = self.care.page(ins, "MEAS#", limit, cursor, filters={"code": code} if code else None)
+        page = self.care.measurements(ins, limit, cursor, code)
         grant.log("list_measurements")
-        return {"items": [_measurement_view(i) for i in items], "next_cursor": next_cursor}
+        return page
 
     # -- the PDF summary -----------------------------------------------------------------------------------------
-    def summary_pdf(self, actor: Any, ins: str) -> bytes:
+    def summary_pdf(self, actor: Actor, ins: str) -> bytes:
         """Identity, profile, vaccinations and, for the patient, the latest measurements (never for others)."""
-        from chalicelib.adapters.summary_pdf import PatientSummary, render_summary
-        from chalicelib.domain.identity import sex_of
-
         grant = self.access.check(actor, Action.READ_SUMMARY, ins)
         account = self.accounts.get(ins)
         if account is None:
             raise NotFound("No health space exists for this INS.", code="no_space")
-        profile = {**empty_profile(), **(self.care.profile(ins) or {})}
-        vaccinations = self.care.all(ins, "VAC#", limit=500)
-        own = grant.mode.value in ("self", "representative")
-        measurements = sorted((_measurement_view(m) for m in self.care.latest(ins)), key=lambda m: m["code"]) \
-            if own else []
-        summary = PatientSummary(ins=ins, given_name=account.given_name, family_name=account.family_name,
-                                 birth_date=account.birth_date, sex=sex_of(ins), generated_at=self.clock.now(),
-                                 profile=profile, vaccinations=vaccinations, measurements=measurements,
-                                 professional_copy=grant.actor.role == "professional")
+        measurements = sorted(self.care.latest_measurements(ins), key=lambda m: m.code) if grant.by_patient else []
+        summary = Summary(ins=ins, given_name=account.given_name, family_name=account.family_name,
+                          birth_date=account.birth_date, sex=sex_of(ins), generated_at=self.clock.now(),
+                          profile=self.care.profile(ins) or MedicalProfile(),
+                          vaccinations=self.care.vaccinations(ins, SUMMARY_VACCINATIONS, None).items,
+                          measurements=measurements, professional_copy=not grant.by_patient)
         grant.log("read_summary")
-        return render_summary(summary)
+        return self.renderer.render(summary)
 
-
-def _measurement_view(entry: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.domain.timeutil import parse
-
-    return {**entry, "effective_at": iso(parse(entry["effective_at"]))}
+    # -- the archive ---------------------------------------------------------------------------------------------
+    def erase(self, ins: str) -> int:
+        return self.care.erase(ins)

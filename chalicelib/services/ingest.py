@@ -3,32 +3,65 @@
 Exactly once, whatever the delivery: a replayed, duplicated or out-of-order event never creates a second
 document. An upload only moves its document from ``pending`` (a conditional, versioned write); an inbox file
 becomes the document whose id is derived from the object's bucket, key and version (a conditional create).
-Nothing dropped is ever lost: a file that cannot be ingested is moved to quarantine and listed, with its
-reason, to the establishment that sent it.
+
+Nothing dropped is ever lost, and nothing is published on a doubt: a file that cannot be ingested — a key that is
+not ``inbox/{finess}/{file name}``, missing or invalid metadata, a flag that is not plainly ``true`` or ``false``,
+bad bytes — is moved to quarantine and listed, with its reason, to the establishment that dropped it (the first
+segment of the key when it is a FINESS number, empty segments skipped). When no establishment can be read from the
+key, the file is kept under ``quarantine/_unknown/`` and an operational log line and metric say so (no personal
+data): the operators find it there; no establishment lists it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.domain.access import LIVE, Mode
+from chalicelib.domain.audit import Rejection
+from chalicelib.domain.authorization_matrix import document_type
 from chalicelib.domain.documents import Author, Document, Status, check_file, content_type_from_name, format_of
 from chalicelib.domain.identity import Actor, is_finess, is_rpps, nir_problem, normalise_nir
-from chalicelib.domain.timeutil import UTC, iso
-from chalicelib.ports import AccountRepository, Clock, ConcurrentUpdate, ObjectGone
+from chalicelib.domain.results import Page
+from chalicelib.domain.timeutil import UTC
+from chalicelib.ports import AccountRepository, Clock, ConcurrentUpdate, ObjectGone, ObjectStore, StoredObject
+from chalicelib.services.access import AccessService
+from chalicelib.services.notices import Messenger
 from chalicelib.services.records import DocumentRepository
+from chalicelib.services.versioned import retrying
 
-MAX_RETRIES = 5
 FOLLOW_UP = "follow_up"  # in Document.extra: the effects still owed after the document was committed
+UNKNOWN_OWNER = "_unknown"  # quarantine folder of files whose key names no establishment
+FLAG_VALUES = {"true": True, "false": False}
+
 
 class RetryLater(Exception):
     """The event cannot be handled yet (its document is not visible yet): fail so that it is redelivered."""
 
 
 class RejectionLog(Protocol):
-    def add(self, finess: str, rejection_id: str, entry: dict[str, Any]) -> bool: ...
+    def add(self, finess: str, rejection: Rejection) -> bool: ...
+    def page(self, finess: str, limit: int, cursor: str | None) -> Page[Rejection]: ...
+
+
+class AttachmentUploads(Protocol):
+    def on_attachment_uploaded(self, key: str, version_id: str | None) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an inbox file becomes once its key, metadata and bytes pass."""
+
+    ins: str
+    type_code: str
+    category: str
+    title: str
+    content_type: str
+    author_rpps: str | None
+    hidden: bool
 
 
 def derived_id(bucket: str, key: str, version: str | None, at: dt.datetime) -> str:
@@ -37,11 +70,33 @@ def derived_id(bucket: str, key: str, version: str | None, at: dt.datetime) -> s
     return f"{int(at.timestamp() * 1000):012x}{digest}"
 
 
+def inbox_owner(relative_key: str) -> tuple[str | None, str, bool]:
+    """(the establishment's FINESS if the key names one, the file name, whether the key is well formed).
+
+    ``{finess}/{name}`` is well formed; an empty segment (``/{finess}/x.pdf``, ``{finess}//x.pdf``) or no file name
+    (``{finess}``) is not, but still names its establishment: the first non-empty segment, if it is a FINESS."""
+    segments = relative_key.split("/")
+    present = [s for s in segments if s]
+    owner = present[0] if present and is_finess(present[0]) else None
+    name = "/".join(present[1:]) if owner else "/".join(present)
+    well_formed = owner is not None and len(segments) >= 2 and all(segments) and segments[0] == owner
+    return owner, name, well_formed
+
+
+def flag(meta: dict[str, str], name: str) -> bool | None:
+    """A true/false flag of the metadata: absent is False; anything but a plain true or false is None (doubt)."""
+    raw = meta.get(name)
+    if raw is None:
+        return False
+    return FLAG_VALUES.get(raw.strip().lower())
+
+
 class IngestService:
-    def __init__(self, documents: DocumentRepository, store: Any, accounts: AccountRepository,
-                 rejections: RejectionLog, messenger: Any, access: Any, clock: Clock, documents_bucket: str,
-                 inbox_bucket: str, inbox_prefix: str = "inbox/", quarantine_prefix: str = "quarantine/",
-                 attachments: Any = None) -> None:
+    def __init__(self, documents: DocumentRepository, store: ObjectStore, accounts: AccountRepository,
+                 rejections: RejectionLog, messenger: Messenger, access: AccessService, clock: Clock,
+                 documents_bucket: str, inbox_bucket: str, inbox_prefix: str = "inbox/",
+                 quarantine_prefix: str = "quarantine/", attachments: Callable[[], AttachmentUploads] | None = None,
+                 alert: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.documents = documents
         self.store = store
         self.accounts = accounts
@@ -54,6 +109,7 @@ class IngestService:
         self.inbox_prefix = inbox_prefix
         self.quarantine_prefix = quarantine_prefix
         self.attachments = attachments  # messaging: attachments uploaded through the same presigned path
+        self.alert = alert or (lambda message, details: None)
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         detail = event.get("detail") or {}
@@ -63,7 +119,7 @@ class IngestService:
         if bucket == self.documents_bucket and key.startswith("documents/"):
             return self._uploaded(key, version)
         if bucket == self.documents_bucket and key.startswith("attachments/") and self.attachments is not None:
-            return self.attachments.on_attachment_uploaded(key, version)
+            return self.attachments().on_attachment_uploaded(key, version)
         if bucket == self.inbox_bucket and key.startswith(self.inbox_prefix):
             return self._dropped(key, version)
         return {"outcome": "ignored"}
@@ -71,7 +127,8 @@ class IngestService:
     # -- presigned uploads --------------------------------------------------------------------------------------
     def _uploaded(self, key: str, version: str | None) -> dict[str, Any]:
         document_id = key.removeprefix("documents/")
-        for _ in range(MAX_RETRIES):
+
+        def step() -> dict[str, Any]:
             doc = self.documents.find(document_id)
             if doc is None:
                 raise RetryLater(f"document {document_id} not visible yet")
@@ -95,22 +152,19 @@ class IngestService:
                     doc.extra[FOLLOW_UP] = ["notice"]
                 if doc.replaces:
                     replaced = self.documents.get(doc.ins, doc.replaces)
-                    if replaced is not None and replaced.status == Status.AVAILABLE:
-                        replaced.supersede(doc.document_id)
+                    if replaced is None or replaced.status != Status.AVAILABLE or replaced.deleted:
+                        replaced = None  # deleted meanwhile: what the patient deleted stays gone
                     else:
-                        replaced = None
-            try:
-                self.documents.save(*(d for d in (doc, replaced) if d is not None))
-            except ConcurrentUpdate:
-                continue
+                        replaced.supersede(doc.document_id)
+            self.documents.save(*(d for d in (doc, replaced) if d is not None))
             self._follow_up(doc)
             return {"outcome": doc.status.value, "document_id": document_id}
-        raise RetryLater(f"document {document_id} kept changing")
+
+        return retrying(step, "the document")
 
     # -- laboratory and hospital inbox --------------------------------------------------------------------------
     def _dropped(self, key: str, version: str | None) -> dict[str, Any]:
-        parts = key.removeprefix(self.inbox_prefix).split("/", 1)
-        finess, name = (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
+        owner, name, well_formed = inbox_owner(key.removeprefix(self.inbox_prefix))
         try:
             stored = self.store.read_head(self.inbox_bucket, key, version)
         except ObjectGone:
@@ -119,28 +173,37 @@ class IngestService:
         at = stored.last_modified or self.clock.now()
         at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
         meta = {k.lower(): v for k, v in stored.metadata.items()}
-        reason, plan = self._inspect(finess, name, stored, meta)
+        if owner is None:
+            reason: tuple[str, str] | None = (
+                "invalid_finess", "the folder must be the establishment's FINESS number (9 digits, Luhn key)")
+        elif not well_formed:
+            reason = ("invalid_key", "the key must be inbox/{finess}/{file name}, with a file name and no empty "
+                                     "segment")
+        else:
+            reason = None
+        plan = None
+        if reason is None:
+            reason, plan = self._inspect(name, stored, meta)
         if reason:
-            return self._quarantine(finess, name, key, stored, at, reason)
-        assert plan is not None
+            return self._quarantine(owner, name, key, stored, at, reason)
+        assert plan is not None and owner is not None
         document_id = derived_id(self.inbox_bucket, key, stored.version_id, at)
-        ins = plan["ins"]
         # the same file dropped again under the same name is the same document, whatever its S3 version
         fingerprint = hashlib.sha256(f"{self.inbox_bucket}/{key}#{stored.etag}".encode()).hexdigest()[:32]
         outcome = "duplicate"
-        seen = self.documents.seen(ins, fingerprint)
+        seen = self.documents.seen(plan.ins, fingerprint)
         if seen:
-            earlier = self.documents.get(ins, seen)
+            earlier = self.documents.get(plan.ins, seen)
             if earlier is not None:
                 self._follow_up(earlier)  # an earlier delivery failed after committing: finish its effects
         else:
             copy_version = self.store.copy(self.inbox_bucket, key, stored.version_id, self.documents_bucket,
                                            f"documents/{document_id}")
             doc = Document(
-                document_id=document_id, ins=ins, title=plan["title"], type_code=plan["type_code"],
-                category=plan["category"], content_type=plan["content_type"], size=stored.size,
-                author=Author("establishment", finess, rpps=plan.get("author_rpps")), created_at=at,
-                status=Status.AVAILABLE, source="inbox", hidden_from_patient=plan["hidden"],
+                document_id=document_id, ins=plan.ins, title=plan.title, type_code=plan.type_code,
+                category=plan.category, content_type=plan.content_type, size=stored.size,
+                author=Author("establishment", owner, rpps=plan.author_rpps), created_at=at,
+                status=Status.AVAILABLE, source="inbox", hidden_from_patient=plan.hidden,
                 object_version=copy_version, available_at=self.clock.now(),
                 extra={"inbox_key": key, FOLLOW_UP: ["log", "notice"]},
             )
@@ -154,42 +217,51 @@ class IngestService:
         """The effects owed once a document is committed: the access-log entry of an inbox file, then the
         patient's ``document_added``. Each stays listed on the document until done, so that a failure or a crash
         in between leaves it to the redelivered event: at least once, never lost."""
-        while doc.extra.get(FOLLOW_UP):
-            effect = doc.extra[FOLLOW_UP][0]
+        current: Document | None = doc
+        while current is not None and current.extra.get(FOLLOW_UP):
+            effect = current.extra[FOLLOW_UP][0]
             if effect == "log":
-                self.access.record(doc.ins, Actor(role="establishment", finess=doc.author.id), "add_document",
-                                   Mode.NORMAL, doc.document_id)
+                self.access.record(current.ins, Actor(role="establishment", finess=current.author.id),
+                                   "add_document", Mode.NORMAL, current.document_id)
             elif effect == "notice":
-                self.messenger.tell(doc.ins, "document_added")
-            for _ in range(MAX_RETRIES):
-                remaining = [e for e in doc.extra.get(FOLLOW_UP, []) if e != effect]
-                if remaining:
-                    doc.extra[FOLLOW_UP] = remaining
-                else:
-                    doc.extra.pop(FOLLOW_UP, None)
-                try:
-                    self.documents.save(doc)
-                    break
-                except ConcurrentUpdate:
-                    fresh = self.documents.get(doc.ins, doc.document_id)
-                    if fresh is None:
-                        return
-                    doc = fresh
+                self.messenger.tell(current.ins, "document_added")
+            current = retrying(self._crossing_off(current, effect), "the document")
+
+    def _crossing_off(self, doc: Document, effect: str) -> Callable[[], Document | None]:
+        """One versioned write that crosses ``effect`` off the document's owed effects (re-read after a loss)."""
+        state = {"doc": doc}
+
+        def step() -> Document | None:
+            current = state["doc"]
+            remaining = [e for e in current.extra.get(FOLLOW_UP, []) if e != effect]
+            if remaining:
+                current.extra[FOLLOW_UP] = remaining
             else:
-                raise RetryLater(f"document {doc.document_id} kept changing")
+                current.extra.pop(FOLLOW_UP, None)
+            try:
+                self.documents.save(current)
+            except ConcurrentUpdate:
+                fresh = self.documents.get(current.ins, current.document_id)
+                if fresh is None:
+                    return None
+                state["doc"] = fresh
+                raise
+            return current
 
-    def _inspect(self, finess: str, name: str, stored: Any, meta: dict[str, str]) -> tuple[
-            tuple[str, str] | None, dict[str, Any] | None]:
+        return step
+
+    def _inspect(self, name: str, stored: StoredObject, meta: dict[str, str]) -> tuple[
+            tuple[str, str] | None, Plan | None]:
         """Why the dropped file cannot be ingested, or the plan of its document."""
-        from chalicelib.domain.authorization_matrix import document_type
-
-        if not is_finess(finess):
-            return ("invalid_finess", "the folder must be the establishment's FINESS number (9 digits, Luhn key)"), None
         raw_ins = meta.get("ins", "")
         if not raw_ins:
             return ("missing_ins", "the metadata 'ins' (the patient's INS) is missing"), None
         if nir_problem(raw_ins):
             return ("invalid_ins", "the metadata 'ins' is not a valid INS"), None
+        hidden = flag(meta, "hidden-from-patient")
+        if hidden is None:
+            return ("invalid_flag", "the metadata 'hidden-from-patient' must be true or false; anything else "
+                                    "could publish a result meant to be held back"), None
         ins = normalise_nir(raw_ins)
         account = self.accounts.get(ins)
         if account is None or account.status.value not in LIVE:
@@ -209,21 +281,21 @@ class IngestService:
         if problem:
             return problem, None
         title = (meta.get("title") or doc_type.label_fr).strip()[:200]
-        hidden = meta.get("hidden-from-patient", "").strip().lower() == "true"
-        return None, {"ins": ins, "type_code": doc_type.code, "category": doc_type.category, "title": title,
-                      "content_type": content_type, "author_rpps": author_rpps, "hidden": hidden}
+        return None, Plan(ins, doc_type.code, doc_type.category, title, content_type, author_rpps, hidden)
 
-    def _quarantine(self, finess: str, name: str, key: str, stored: Any, at: dt.datetime,
+    def _quarantine(self, owner: str | None, name: str, key: str, stored: StoredObject, at: dt.datetime,
                     reason: tuple[str, str]) -> dict[str, Any]:
         """Keep the file (moved to quarantine, never deleted) and tell the establishment why."""
         rejection_id = derived_id(self.inbox_bucket, key, stored.version_id, at)
-        owner = finess if is_finess(finess) else "_unknown"
-        target = f"{self.quarantine_prefix}{owner}/{rejection_id}/{name}"
+        folder = owner or UNKNOWN_OWNER
+        target = f"{self.quarantine_prefix}{folder}/{rejection_id}/{name or 'file'}"
         self.store.copy(self.inbox_bucket, key, stored.version_id, self.inbox_bucket, target)
-        self.rejections.add(owner, rejection_id, {
-            "at": iso(self.clock.now()), "received_at": iso(at), "key": key, "quarantine_key": target,
-            "reason": reason[0], "message": f"This file was not ingested: {reason[1]}. It is kept in quarantine.",
-            "size": stored.size,
-        })
+        self.rejections.add(folder, Rejection(
+            rejection_id=rejection_id, at=self.clock.now(), received_at=at, key=key, quarantine_key=target,
+            reason=reason[0], message=f"This file was not ingested: {reason[1]}. It is kept in quarantine.",
+            size=stored.size))
+        if owner is None:
+            self.alert("inbox file without an establishment kept in quarantine",
+                       {"rejection_id": rejection_id, "reason": reason[0]})
         self.store.delete_version(self.inbox_bucket, key, stored.version_id)
         return {"outcome": "quarantined", "reason": reason[0], "rejection_id": rejection_id}

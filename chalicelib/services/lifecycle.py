@@ -7,10 +7,11 @@ every change is read → decided by the domain → written only if nobody wrote 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.access import Action
 from chalicelib.domain.accounts import (
     NOTICE_LEASE,
     Account,
@@ -21,38 +22,63 @@ from chalicelib.domain.accounts import (
     secret_hash,
     wrong_credentials,
 )
+from chalicelib.domain.identity import Actor
 from chalicelib.domain.notices import Notice, channel_for
+from chalicelib.domain.results import InvalidRow
 from chalicelib.domain.timeutil import iso
-from chalicelib.errors import Conflict, NotFound, Unauthenticated, Unavailable
-from chalicelib.ports import AccountRepository, AlreadyExists, Clock, ConcurrentUpdate, Notifier, SecretGenerator
+from chalicelib.errors import Conflict, NotFound, Unauthenticated
+from chalicelib.observability import logger
+from chalicelib.ports import (
+    AccountRepository,
+    AlreadyExists,
+    ArchiveEraser,
+    Clock,
+    ConcurrentUpdate,
+    Notifier,
+    SecretGenerator,
+    SpaceListener,
+)
+from chalicelib.services.access import AccessService
+from chalicelib.services.notices import Messenger
+from chalicelib.services.versioned import retrying
 
-MAX_RETRIES = 5
+if TYPE_CHECKING:
+    from chalicelib.models.lifecycle import Beneficiary, ClosureRequest, EnrolmentBatch
+
 _FAILED = object()  # a try with a wrong secret, recorded then refused
 
 
-class SpaceListener(Protocol):
-    """A capability that prepares something when a space opens (reminders are scheduled)."""
-
-    def space_opened(self, ins: str, birth_date: dt.date, now: dt.datetime) -> None: ...
-
-
-class ArchiveEraser(Protocol):
-    """A capability that stores a person's data erases it when their archive expires."""
-
-    def erase(self, ins: str) -> int: ...
-
-
-@dataclass
+@dataclass(frozen=True)
 class RowResult:
     nir: str
     status: str  # notified | duplicate | invalid
     reason: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"nir": self.nir, "status": self.status}
-        if self.reason:
-            out["reason"] = self.reason
-        return out
+
+@dataclass(frozen=True)
+class Dependant:
+    ins: str
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    status: str
+
+
+@dataclass(frozen=True)
+class Space:
+    """The caller's space and the children's spaces they manage (``GET /me``)."""
+
+    ins: str
+    status: str
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    dependants: list[Dependant]
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    status: str
 
 
 @dataclass
@@ -65,19 +91,25 @@ class JobReport:
         return {"job": self.job, "processed": self.processed, **self.details}
 
 
+def _none() -> Sequence[Any]:
+    return ()
+
+
 class LifecycleService:
+    """``erasers`` and ``space_listeners`` are providers (called when needed): the capabilities registered by the
+    composition root are built only by the jobs and calls that use them."""
+
     def __init__(self, accounts: AccountRepository, notifier: Notifier, clock: Clock, secrets: SecretGenerator,
-                 pepper: str, erasers: Sequence[ArchiveEraser] = (),
-                 space_listeners: Sequence[SpaceListener] = ()) -> None:
+                 pepper: str, access: AccessService, erasers: Callable[[], Sequence[ArchiveEraser]] = _none,
+                 space_listeners: Callable[[], Sequence[SpaceListener]] = _none) -> None:
         self.accounts = accounts
         self.notifier = notifier
         self.clock = clock
         self.secrets = secrets
         self.pepper = pepper
-        self.erasers = list(erasers)
-        self.space_listeners = list(space_listeners)
-        from chalicelib.services.notices import Messenger
-
+        self.access = access
+        self.erasers = erasers
+        self.space_listeners = space_listeners
         self.messenger = Messenger(accounts, notifier)
 
     # -- helpers -------------------------------------------------------------------------------------------------
@@ -85,52 +117,45 @@ class LifecycleService:
         return secret_hash(self.pepper, nir, value)
 
     def _update(self, nir: str, change: Callable[[Account], Any]) -> tuple[Account, Any]:
-        """Read, apply ``change``, write if unchanged meanwhile; retry on a concurrent write.
+        """Read, apply ``change``, write if unchanged meanwhile (``services.versioned.retrying``).
 
         ``change`` may raise a DomainError (nothing is written) or return a value; returning False means
         "nothing to write".
         """
-        for _ in range(MAX_RETRIES):
+
+        def step() -> tuple[Account, Any]:
             account = self.accounts.get(nir)
             if account is None:
                 raise NotFound("No space or enrolment exists for this person.", code="unknown_person")
             outcome = change(account)
-            if outcome is False:
-                return account, outcome
-            try:
+            if outcome is not False:
                 self.accounts.save(account)
-                return account, outcome
-            except ConcurrentUpdate:
-                continue
-        raise Unavailable("The account is being changed by another request; try again.", code="busy")
+            return account, outcome
+
+        return retrying(step, "the account")
 
     def _opened(self, account: Account, now: dt.datetime) -> None:
         """Tell the other capabilities a space opened; their failure never undoes the opening."""
-        for listener in self.space_listeners:
+        for listener in self.space_listeners():
             try:
                 listener.space_opened(account.nir, account.birth_date, now)
-            except Exception:
-                from chalicelib.observability import logger
-
+            except Exception:  # any listener's failure: the space is open, its preparation is retried later
                 logger().exception("space listener failed", extra={"listener": type(listener).__name__})
 
     def _send(self, account: Account, kind: str, data: dict[str, str] | None = None) -> None:
         self.notifier.send(Notice(kind=kind, to=account.nir, data=data or {}), self.messenger.contact_for(account))
 
     # -- enrolment -----------------------------------------------------------------------------------------------
-    def enrol(self, rows: Iterable[Any]) -> list[RowResult]:
+    def enrol(self, actor: Actor, batch: EnrolmentBatch) -> list[RowResult]:
         """Enrol a batch row by row: each row is validated on its own (see models.lifecycle.Beneficiary), and a
         bad row, a duplicate or a failure is reported on its row while the batch goes on."""
-        from chalicelib.models.lifecycle import validate_row
-
+        self.access.check(actor, Action.ENROL)
         now = self.clock.now()
         results: list[RowResult] = []
         seen: set[str] = set()
-        for index, raw in enumerate(rows):
-            row, problem = validate_row(index, raw)
-            if row is None:
-                given = raw.get("nir") if isinstance(raw, dict) else None
-                results.append(RowResult(given if isinstance(given, str) else "", "invalid", problem))
+        for row in batch.rows():
+            if isinstance(row, InvalidRow):
+                results.append(RowResult(row.given, "invalid", row.reason))
                 continue
             if row.nir in seen:
                 results.append(RowResult(row.nir, "duplicate", "this NIR appears earlier in the same batch"))
@@ -139,7 +164,7 @@ class LifecycleService:
             results.append(self._enrol_one(row, now))
         return results
 
-    def _enrol_one(self, row: Any, now: dt.datetime) -> RowResult:
+    def _enrol_one(self, row: Beneficiary, now: dt.datetime) -> RowResult:
         notified_at = row.notified_at or now
         contact = Contact(email=row.email, phone=row.phone, postal_address=row.postal_address)
         vitale_hash = self._hash(row.nir, row.vitale_serial) if row.vitale_serial else None
@@ -176,7 +201,7 @@ class LifecycleService:
         try:
             self._send(account, "enrolment_notice",
                        {"code": code, "opt_out_deadline": iso(account.window_ends_at)})
-        except Exception:
+        except Exception:  # any failure of the notifier
             # Without its notice the window must not run: undo, and say so on the row.
             self.accounts.remove(account)
             return RowResult(row.nir, "invalid", "the notice could not be sent; nothing was created, retry later")
@@ -210,8 +235,9 @@ class LifecycleService:
         self._attempt(nir, now, lambda a: a.code_matches(code_hash), lambda a: a.opt_out(now, "online"))
         return Status.OPPOSED.value
 
-    def opt_out_by_phone(self, nir: str) -> str:
+    def opt_out_by_phone(self, actor: Actor, nir: str) -> str:
         """An agent records an objection made on the phone (3422)."""
+        self.access.check(actor, Action.OPT_OUT_BY_PHONE)
         now = self.clock.now()
         self._update(nir, lambda a: a.opt_out(now, "phone"))
         return Status.OPPOSED.value
@@ -254,25 +280,28 @@ class LifecycleService:
             self._send(account, "activation_code", {"code": code, "expires_at": iso(account.code.expires_at)})
 
     # -- the space -----------------------------------------------------------------------------------------------
-    def me(self, nir: str) -> dict[str, Any]:
+    def me(self, actor: Actor) -> Space:
+        self.access.check(actor, Action.READ_ME)
+        assert actor.ins is not None
+        nir = actor.ins
         account = self.accounts.get(nir)
         if account is None:
             raise NotFound("No space exists for this person.", code="unknown_person")
         today = self.clock.now().date()
         children = self.accounts.get_many(self.accounts.dependants(nir))
         dependants = [
-            {"ins": c.nir, "given_name": c.given_name, "family_name": c.family_name,
-             "birth_date": c.birth_date.isoformat(), "status": c.status.value}
+            Dependant(c.nir, c.given_name, c.family_name, c.birth_date, c.status.value)
             for c in sorted(children.values(), key=lambda c: c.birth_date)
-            if c.legal_representative_nir == nir and c.is_minor(today)
-        ]
-        return {"ins": account.nir, "status": account.status.value, "given_name": account.given_name,
-                "family_name": account.family_name, "birth_date": account.birth_date.isoformat(),
-                "dependants": dependants}
+            if c.legal_representative_nir == nir and c.is_minor(today) and c.status != Status.CLOSED
+        ]  # a closed space leaves every listing (it answers 404 to the representative too)
+        return Space(account.nir, account.status.value, account.given_name, account.family_name,
+                     account.birth_date, dependants)
 
-    def close(self, nir: str, delete_requested: bool) -> str:
+    def close(self, actor: Actor, body: ClosureRequest) -> str:
+        self.access.check(actor, Action.CLOSE_SPACE)
+        assert actor.ins is not None
         now = self.clock.now()
-        self._update(nir, lambda a: a.close(now, delete_requested))
+        self._update(actor.ins, lambda a: a.close(now, body.delete_requested))
         return Status.CLOSED.value
 
     # -- jobs ----------------------------------------------------------------------------------------------------
@@ -322,7 +351,7 @@ class LifecycleService:
 
         try:
             self._send(account, kind)
-        except Exception:
+        except Exception:  # any failure of the notifier: released for the next run, then raised
             self._update(nir, settle(sent=False))
             raise
         self._update(nir, settle(sent=True))
@@ -345,7 +374,7 @@ class LifecycleService:
                 continue
             if outcome is False:
                 continue
-            erased = sum(eraser.erase(nir) for eraser in self.erasers)
+            erased = sum(eraser.erase(nir) for eraser in self.erasers())
             erased += self.accounts.erase(nir)
             report.processed += 1
             report.details["items_erased"] += erased

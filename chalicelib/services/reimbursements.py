@@ -3,68 +3,60 @@ batches, read by the patient (or a legal representative) alone."""
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain.access import Action
-from chalicelib.domain.timeutil import iso
+from chalicelib.domain.identity import Actor
+from chalicelib.domain.reimbursements import LineResult, Reimbursement, line_id
+from chalicelib.domain.results import InvalidRow, Page
 from chalicelib.ports import AccountRepository, Clock
 from chalicelib.services.access import AccessService
 
+if TYPE_CHECKING:
+    from chalicelib.models.care import ReimbursementBatch
 
-def line_id(ins: str, line: Any) -> str:
-    """The same line sent twice is the same item: the insurer's reference if any, else the line's content."""
-    basis = line.reference or f"{line.date}|{line.act}|{line.amount_paid}|{line.amount_reimbursed}"
-    return hashlib.sha256(f"{ins}|{basis}".encode()).hexdigest()[:20]
+
+class ReimbursementRepository(Protocol):
+    def add_once(self, ins: str, reimbursement: Reimbursement) -> bool:
+        """Record the line unless the same one is there (False: a duplicate)."""
+        ...
+    def page(self, ins: str, limit: int, cursor: str | None) -> Page[Reimbursement]:
+        """Most recent first."""
+        ...
+    def erase(self, ins: str) -> int: ...
 
 
 class ReimbursementService:
-    def __init__(self, entries: Any, accounts: AccountRepository, access: AccessService, clock: Clock) -> None:
+    def __init__(self, entries: ReimbursementRepository, accounts: AccountRepository, access: AccessService,
+                 clock: Clock) -> None:
         self.entries = entries
         self.accounts = accounts
         self.access = access
         self.clock = clock
 
-    def load(self, actor: Any, lines: list[Any]) -> list[dict[str, Any]]:
+    def load(self, actor: Actor, batch: ReimbursementBatch) -> list[LineResult]:
         """Record a batch line by line; a bad line is reported on its own and never sinks the batch."""
-        from pydantic import ValidationError
-
-        from chalicelib.domain.identity import check_nir
-        from chalicelib.errors import InvalidInput
-        from chalicelib.models.care import ReimbursementLine
-        from chalicelib.models.problems import validation_message
-
         self.access.check(actor, Action.LOAD_REIMBURSEMENTS)
         now = self.clock.now()
-        results: list[dict[str, Any]] = []
-        for index, raw in enumerate(lines):
-            given = raw.get("ins") if isinstance(raw, dict) else None
-            result: dict[str, Any] = {"index": index, "ins": given if isinstance(given, str) else ""}
-            try:
-                if not isinstance(raw, dict):
-                    raise InvalidInput(f"Line {index} must be a JSON object.")
-                line = ReimbursementLine.model_validate(raw)
-                ins = check_nir(line.ins, field="ins")
-            except ValidationError as error:
-                results.append({**result, "status": "invalid", "reason": validation_message(error)[1]})
+        results: list[LineResult] = []
+        for index, line in enumerate(batch.lines()):
+            if isinstance(line, InvalidRow):
+                results.append(LineResult(index, line.given, "invalid", reason=line.reason))
                 continue
-            except InvalidInput as error:
-                results.append({**result, "status": "invalid", "reason": error.message})
+            if self.accounts.get(line.ins) is None:
+                results.append(LineResult(index, line.ins, "invalid",
+                                          reason="no space or enrolment exists for this INS"))
                 continue
-            if self.accounts.get(ins) is None:
-                results.append({**result, "ins": ins, "status": "invalid",
-                                "reason": "no space or enrolment exists for this INS"})
-                continue
-            rid = line_id(ins, line)
-            entry = {"reimbursement_id": rid, "date": line.date.isoformat(), "act": line.act,
-                     "amount_paid": float(line.amount_paid), "amount_reimbursed": float(line.amount_reimbursed),
-                     "currency": "EUR", "reference": line.reference, "recorded_at": iso(now)}
-            created = self.entries.add(ins, f"REIMB#{entry['date']}#{rid}", entry, once=True)
-            results.append({**result, "ins": ins, "status": "recorded" if created else "duplicate",
-                            "reimbursement_id": rid})
+            rid = line_id(line.ins, line.reference, line.date, line.act, line.amount_paid, line.amount_reimbursed)
+            created = self.entries.add_once(line.ins, Reimbursement(
+                reimbursement_id=rid, date=line.date, act=line.act, amount_paid=float(line.amount_paid),
+                amount_reimbursed=float(line.amount_reimbursed), reference=line.reference, recorded_at=now))
+            results.append(LineResult(index, line.ins, "recorded" if created else "duplicate", reimbursement_id=rid))
         return results
 
-    def list(self, actor: Any, ins: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    def listing(self, actor: Actor, ins: str, limit: int, cursor: str | None) -> Page[Reimbursement]:
         self.access.check(actor, Action.READ_REIMBURSEMENTS, ins)
-        items, next_cursor = self.entries.page(ins, "REIMB#", limit, cursor)
-        return {"items": items, "next_cursor": next_cursor}
+        return self.entries.page(ins, limit, cursor)
+
+    def erase(self, ins: str) -> int:
+        return self.entries.erase(ins)

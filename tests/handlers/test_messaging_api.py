@@ -120,7 +120,7 @@ def test_a_reply_racing_a_closure_never_lands_after_it(api, patient):
     late = Message("f" * 28, cid, stale.patient, "trop tard", api.clock.now())
     with pytest.raises(ConcurrentUpdate):
         repo.post(stale, late, [])
-    assert [m.body for m in repo.messages(cid, 10, None)[0]] == [BODY]
+    assert [m.body for m in repo.messages(cid, 10, None).items] == [BODY]
 
 
 def test_blocked_professionals_and_spaces_that_are_not_open(api, patient):

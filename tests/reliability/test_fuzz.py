@@ -12,7 +12,9 @@ def test_generated_requests_get_no_5xx_and_only_declared_answers(local_stack):
 
     data = fuzz.seed(local_stack)
     report = fuzz.run(local_stack.url, data, examples=5, negative_examples=2, seed_value=20261122)
+    fuzz.hostile(local_stack.url, data, report)
     summary = report.as_dict()
+    assert any(op.startswith("hostile ") for op in report.by_operation)
     assert summary["requests"] >= 200
     assert summary["operations"] >= summary["operations_in_document"] - 1  # Schemathesis skips /openapi.json
     assert summary["server_errors"] == 0, summary["failures"]

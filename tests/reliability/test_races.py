@@ -17,6 +17,7 @@ from collections import Counter
 
 import pytest
 
+from chalicelib.domain.identity import Actor
 from chalicelib.errors import Conflict, Unavailable
 
 ACCOUNTS = 30
@@ -117,7 +118,7 @@ def test_opt_out_by_phone_and_two_expiry_jobs_open_each_space_once_and_announce_
     opted = {r["nir"]: [] for r in rows}
     reports = []
     after_window = api.clock.now() + dt.timedelta(seconds=2)
-    race(calls(lambda r: lifecycle.opt_out_by_phone(r["nir"]), rows, opted, 3),
+    race(calls(lambda r: lifecycle.opt_out_by_phone(Actor("agent"), r["nir"]), rows, opted, 3),
          job(api, after_window, reports), job(api, after_window, reports), job(api, after_window, reports))
     api.run_job("opt-out-expiry", after_window)
     opened = 0

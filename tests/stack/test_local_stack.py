@@ -193,6 +193,48 @@ def test_the_apis_cors_allows_the_portals_origin_only(stack):
     assert headers.get("Access-Control-Allow-Origin") == f"http://127.0.0.1:{stack.portal_port}"
 
 
+def raw_request(stack, lines: list[bytes]) -> tuple[int, dict, bytes]:
+    """Send bytes as they are (what urllib would refuse to send) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", stack.api_port), timeout=30) as sock:
+        sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines if ": " in line)
+    return int(status_line.split()[1]), headers, body
+
+
+def test_oversized_headers_are_answered_as_json(stack):
+    for lines in ([b"GET /health HTTP/1.1", b"Host: x", b"X-Big: " + b"a" * 70_000],
+                  [b"GET /health HTTP/1.1", b"Host: x", *[f"X-{n}: y".encode() for n in range(150)]]):
+        status, headers, body = raw_request(stack, lines)
+        assert status == 431 and headers["Content-Type"] == "application/json", (status, headers)
+        assert json.loads(body)["code"] == "headers_too_large"
+
+
+def test_a_malformed_inbox_key_reaches_the_establishment_that_dropped_it(stack):
+    import boto3
+    from helpers import make_finess, make_nir
+
+    info = stack.ens("info")
+    s3 = boto3.client("s3", endpoint_url=info["aws_endpoint_url"], region_name="eu-west-3",
+                      aws_access_key_id="lab", aws_secret_access_key="lab")
+    finess = make_finess()
+    s3.put_object(Bucket=info["inbox_bucket"], Key=f"{info['inbox_prefix']}/{finess}/result.pdf",
+                  Body=b"%PDF-1.4\n% lab\n", Metadata={"ins": make_nir(), "type-code": "11502-2"},
+                  ContentType="application/pdf")
+    establishment = stack.ens("token", "--role", "establishment", "--finess", finess)["token"]
+    for _ in range(60):
+        status, _, body = stack.http("GET", f"/establishments/{finess}/rejections", establishment)
+        items = json.loads(body)["items"]
+        if items:
+            break
+        time.sleep(0.5)
+    assert status == 200 and [r["reason"] for r in items] == ["invalid_key"]
+
+
 def test_ctrl_c_stops_every_process(stack):
     children = subprocess.run(["pgrep", "-g", str(os.getpgid(stack.process.pid))], capture_output=True, text=True)
     pids = [int(p) for p in children.stdout.split()]

@@ -1,7 +1,7 @@
-"""The access decision against a plain table of the rules (CONTRACT §2, §5, §7), on random worlds.
+"""The access decision against a plain table of the rules (CONTRACT §2, §5-§7), on random worlds.
 
-The table below is written from the contract, one row a rule, first match wins: it is the specification, and
-``decide`` must agree with it on every actor, document and setting hypothesis can think of.
+The tables below are written from the contract, one row a rule, first match wins: they are the specification, and
+``decide`` must agree with them on every actor, action, document, conversation and setting hypothesis can think of.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.access import (
+    ROLE_ACTIONS,
     AccountFacts,
     Action,
     AppFacts,
     ConsentFacts,
+    ConversationFacts,
     DocumentFacts,
     EmergencySettings,
     PatientFacts,
     decide,
+    roles_for,
 )
 from chalicelib.domain.authorization_matrix import profession_may_see
 from chalicelib.domain.identity import PROFESSIONS, Actor
@@ -151,14 +154,14 @@ SPACE_RULES = [
 # Then, for one document (invisible = absent = 404): first matching row wins.
 DOCUMENT_RULES = [
     ("deleted documents are gone", lambda w: w.document.deleted, NOT_FOUND),
+    ("apps never see masked or hidden documents, their own included", lambda w: w.actor.role == "app"
+     and (w.document.masked or w.document.hidden_from_patient), NOT_FOUND),
     ("pending and rejected files are their author's", lambda w: w.document.status in ("pending", "rejected")
      and not w.author_is_caller, NOT_FOUND),
     ("the author sees their document", lambda w: w.author_is_caller, ALLOW),
     ("hidden from the patient and the representatives", lambda w: w.actor.role == "patient"
      and w.document.hidden_from_patient, NOT_FOUND),
     ("the patient and the representatives see the rest", lambda w: w.actor.role == "patient", ALLOW),
-    ("apps never see masked or hidden documents", lambda w: w.actor.role == "app"
-     and (w.document.masked or w.document.hidden_from_patient), NOT_FOUND),
     ("apps see the rest", lambda w: w.actor.role == "app", ALLOW),
     ("establishments read what they authored", lambda w: w.actor.role == "establishment", NOT_FOUND),
     ("masked: the attending doctor sees it", lambda w: w.document.masked
@@ -218,3 +221,134 @@ def test_listing_and_reading_agree(world):
     listing = decide(world.actor, Action.LIST_DOCUMENTS, world.facts, NOW, world.document).allowed
     reading = decide(world.actor, Action.READ_DOCUMENT, world.facts, NOW, world.document).allowed
     assert listing == reading
+
+
+# -- the role stage: one table, and who may call what derived from it --------------------------------------------------
+ROLES = ("patient", "professional", "establishment", "app", "agent")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(worlds(), st.sampled_from(list(Action)), st.booleans())
+def test_a_role_the_table_does_not_list_is_refused_whatever_the_facts(world, action, with_document):
+    decision = decide(world.actor, action, world.facts, NOW, world.document if with_document else None)
+    if world.actor.role not in roles_for(action):
+        assert not decision.allowed and decision.denial.value == FORBIDDEN and decision.code == "forbidden"
+        assert decision.message  # says why, in a sentence
+
+
+def test_roles_for_is_the_table_read_the_other_way():
+    for action in Action:
+        assert set(roles_for(action)) == {r for r in ROLES if action in ROLE_ACTIONS[r]}
+    # PATCH of a document is masking (the patient) or hiding (authors): its callers are exactly theirs
+    assert set(roles_for(Action.UPDATE_DOCUMENT)) == set(roles_for(Action.MASK_DOCUMENT)) | set(
+        roles_for(Action.HIDE_DOCUMENT))
+    assert roles_for(Action.HIDE_DOCUMENT) == ("professional", "establishment")  # never an app, never the patient
+    assert "professional" not in roles_for(Action.READ_MEASUREMENTS)
+
+
+def test_a_refusal_says_why_when_the_reason_is_no_secret():
+    pro = Actor("professional", rpps="10000000009", profession="medecin")
+    refusal = decide(pro, Action.READ_MEASUREMENTS, PatientFacts(None), NOW)
+    assert "not shared with professionals" in refusal.message
+    hiding = decide(Actor("app", app_id="glyco", ins=PATIENT), Action.HIDE_DOCUMENT, PatientFacts(None), NOW)
+    assert not hiding.allowed and "app cannot hide" in hiding.message
+
+
+# -- #10.1/#10.2: what an app writes the patient sees; an app never sees a masked or hidden document ------------------
+@settings(max_examples=2000, deadline=None)
+@given(worlds(), st.sampled_from([Action.READ_DOCUMENT, Action.LIST_DOCUMENTS, Action.REPLACE_DOCUMENT]))
+def test_an_app_never_reaches_a_masked_or_hidden_document_even_its_own(world, action):
+    if world.actor.role == "app" and (world.document.masked or world.document.hidden_from_patient):
+        assert not decide(world.actor, action, world.facts, NOW, world.document).allowed
+
+
+@settings(max_examples=500, deadline=None)
+@given(worlds())
+def test_no_app_ever_sets_a_visibility_flag(world):
+    if world.actor.role == "app":
+        for action in (Action.HIDE_DOCUMENT, Action.MASK_DOCUMENT, Action.UPDATE_DOCUMENT, Action.DELETE_DOCUMENT):
+            assert not decide(world.actor, action, world.facts, NOW, world.document).allowed
+            assert not decide(world.actor, action, world.facts, NOW).allowed
+
+
+# -- #10.5: an id the caller passes answers alike whether it does not exist or the caller cannot see it ----------------
+def _sees(world: World) -> bool:
+    """The caller can see the document: it reads it, or it is its author (and it is not deleted, nor an app's
+    masked or hidden one)."""
+    if decide(world.actor, Action.READ_DOCUMENT, world.facts, NOW, world.document).allowed:
+        return True
+    d = world.document
+    return world.author_is_caller and not d.deleted and not (
+        world.actor.role == "app" and (d.masked or d.hidden_from_patient))
+
+
+CHANGES = [Action.DELETE_DOCUMENT, Action.REPLACE_DOCUMENT, Action.HIDE_DOCUMENT, Action.UPDATE_DOCUMENT,
+           Action.MASK_DOCUMENT]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(worlds(), st.sampled_from(CHANGES))
+def test_changing_a_document_one_cannot_see_is_exactly_like_changing_one_that_does_not_exist(world, action):
+    space = decide(world.actor, action, world.facts, NOW)  # what a missing document gets: the space's answer
+    on_document = decide(world.actor, action, world.facts, NOW, world.document)
+    if not space.allowed:
+        assert on_document == space  # the document changes nothing of a refusal about the space
+        return
+    if not _sees(world):
+        assert on_document.denial is not None and on_document.denial.value == NOT_FOUND, on_document
+    if on_document.code == "not_author":
+        assert _sees(world)  # "not the author" is said only to someone who sees the document anyway
+
+
+@settings(max_examples=1000, deadline=None)
+@given(worlds(), st.sampled_from([Action.DELETE_DOCUMENT, Action.REPLACE_DOCUMENT]))
+def test_an_author_changes_their_own_document_without_an_authorisation_to_read(world, action):
+    w = world
+    if w.actor.role == "professional" and w.author_is_caller and not w.document.deleted and _live(w) \
+            and w.facts.relation is None:
+        assert decide(w.actor, action, w.facts, NOW, w.document).allowed
+
+
+# -- messaging: the conversation's two participants, its status, the patient's space and blocks ---------------------
+@st.composite
+def conversation_worlds(draw) -> tuple[Actor, PatientFacts, Action]:
+    world = draw(worlds())
+    starter = draw(st.sampled_from([("professional", "10000000009"), ("establishment", "750000002"),
+                                    ("professional", "10000000017")]))
+    conversation = ConversationFacts(starter[0], starter[1], PATIENT, draw(st.sampled_from(["open", "closed"])))
+    facts = PatientFacts(**{**world.facts.__dict__, "conversation": draw(st.one_of(st.none(), st.just(conversation)))})
+    action = draw(st.sampled_from([Action.READ_CONVERSATION, Action.POST_MESSAGE, Action.CLOSE_CONVERSATION,
+                                   Action.READ_ATTACHMENT, Action.FILE_ATTACHMENT]))
+    return world.actor, facts, action
+
+
+CONVERSATION_RULES = [
+    ("the role table first", lambda a, f, x: a.role not in roles_for(x), FORBIDDEN),
+    ("a patient's token needs an active account", lambda a, f, x: a.role == "patient" and (
+        f.caller_account is None or f.caller_account.status != "active"), FORBIDDEN),
+    ("no such conversation", lambda a, f, x: f.conversation is None, NOT_FOUND),
+    ("strangers: it does not exist", lambda a, f, x: not (
+        (a.role == "patient" and a.ins == f.conversation.patient_ins)
+        or (a.role == f.conversation.starter_role and a.id == f.conversation.starter_id)), NOT_FOUND),
+    ("a closed space takes its conversations with it", lambda a, f, x: a.role != "patient" and (
+        f.patient is None or f.patient.status not in ("open", "active")), NOT_FOUND),
+    ("a blocked professional is refused", lambda a, f, x: a.role == "professional" and f.relation == "blocked",
+     FORBIDDEN),
+    ("the starter alone closes and reopens", lambda a, f, x: x == Action.CLOSE_CONVERSATION
+     and a.role == "patient", FORBIDDEN),
+    ("nobody writes once it is closed", lambda a, f, x: x == Action.POST_MESSAGE
+     and f.conversation.status != "open", "conflict"),
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(conversation_worlds())
+def test_conversations_follow_their_table(case):
+    actor, facts, action = case
+    decision = decide(actor, action, facts, NOW)
+    expected_outcome = ALLOW
+    for _, applies, outcome in CONVERSATION_RULES:
+        if applies(actor, facts, action):
+            expected_outcome = outcome
+            break
+    assert (ALLOW if decision.allowed else decision.denial.value) == expected_outcome, (actor, facts, action)

@@ -4,7 +4,7 @@ import pytest
 from fhir_support import r4
 
 from chalicelib.domain.access import APP_SCOPES, Action
-from chalicelib.domain.catalogue import DATA_CATEGORIES, DIRECTIONS
+from chalicelib.domain.catalogue import DATA_CATEGORIES
 from chalicelib.errors import InvalidInput
 from chalicelib.fhir.capability import capability_statement
 from chalicelib.fhir.scopes import (
@@ -16,6 +16,8 @@ from chalicelib.fhir.scopes import (
     scopes_of_grants,
 )
 from chalicelib.fhir.search import SEARCH_PARAMS
+
+DIRECTIONS = ("read", "write")  # CONTRACT §7
 
 
 @pytest.mark.parametrize("item", INTERACTIONS, ids=lambda i: f"{i.resource}-{i.interaction}")

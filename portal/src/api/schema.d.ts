@@ -738,6 +738,18 @@ export interface components {
              */
             errors?: components["schemas"]["FieldError"][] | null;
         };
+        /** Source */
+        Source: {
+            /** Role */
+            role: string;
+            /** Id */
+            id: string;
+            /**
+             * Profession
+             * @default null
+             */
+            profession?: string | null;
+        };
         /** ProfileView */
         ProfileView: {
             /** Allergies */
@@ -782,13 +794,8 @@ export interface components {
              * @default null
              */
             updated_at?: string | null;
-            /**
-             * Updated By
-             * @default null
-             */
-            updated_by?: {
-                [key: string]: unknown;
-            } | null;
+            /** @default null */
+            updated_by?: components["schemas"]["Source"] | null;
         };
         /** AdvanceDirectives */
         AdvanceDirectives: {
@@ -908,26 +915,24 @@ export interface components {
              */
             lot?: string | null;
         };
-        /** Source */
-        Source: {
-            /** Role */
-            role: string;
-            /** Id */
-            id: string;
-            /**
-             * Profession
-             * @default null
-             */
-            profession?: string | null;
-        };
         /** Vaccination */
         Vaccination: {
             /** Vaccination Id */
             vaccination_id: string;
             /** Vaccine */
             vaccine: string;
-            /** Date */
+            /**
+             * Date
+             * Format: date
+             */
             date: string;
+            recorded_by: components["schemas"]["Source"];
+            /**
+             * Recorded At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            recorded_at: string;
             /**
              * Dose
              * @default null
@@ -938,9 +943,6 @@ export interface components {
              * @default null
              */
             lot?: string | null;
-            recorded_by: components["schemas"]["Source"];
-            /** Recorded At */
-            recorded_at: string;
         };
         /** VaccinationPage */
         VaccinationPage: {
@@ -948,6 +950,7 @@ export interface components {
             items: components["schemas"]["Vaccination"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -966,7 +969,7 @@ export interface components {
             /**
              * Effective At
              * Format: date-time
-             * @description ISO-8601; a time without zone is UTC.
+             * @description ISO-8601 with its time zone (Z or an offset), between the years 1900 and 2200.
              */
             effective_at: string;
         };
@@ -982,10 +985,18 @@ export interface components {
             value: number;
             /** Unit */
             unit: string;
-            /** Effective At */
+            /**
+             * Effective At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             effective_at: string;
             source: components["schemas"]["Source"];
-            /** Recorded At */
+            /**
+             * Recorded At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             recorded_at: string;
         };
         /** MeasurementPage */
@@ -994,6 +1005,7 @@ export interface components {
             items: components["schemas"]["Measurement"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -1005,7 +1017,7 @@ export interface components {
             /**
              * Start
              * Format: date-time
-             * @description ISO-8601; a time without zone is UTC.
+             * @description ISO-8601 with its time zone (Z or an offset), between the years 1900 and 2200.
              */
             start: string;
             /**
@@ -1037,10 +1049,25 @@ export interface components {
             appointment_id: string;
             /** Title */
             title: string;
-            /** Start */
+            /**
+             * Start
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             start: string;
-            /** End */
+            /**
+             * End
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             end: string;
+            source: components["schemas"]["Source"];
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            created_at: string;
             /**
              * Location
              * @default null
@@ -1056,9 +1083,6 @@ export interface components {
              * @default null
              */
             note?: string | null;
-            source: components["schemas"]["Source"];
-            /** Created At */
-            created_at: string;
         };
         /** AppointmentPage */
         AppointmentPage: {
@@ -1066,6 +1090,7 @@ export interface components {
             items: components["schemas"]["Appointment"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -1083,7 +1108,10 @@ export interface components {
             kind: "vaccination" | "screening";
             /** Label */
             label: string;
-            /** Due On */
+            /**
+             * Due On
+             * Format: date
+             */
             due_on: string;
             /**
              * Status
@@ -1141,7 +1169,10 @@ export interface components {
         Reimbursement: {
             /** Reimbursement Id */
             reimbursement_id: string;
-            /** Date */
+            /**
+             * Date
+             * Format: date
+             */
             date: string;
             /** Act */
             act: string;
@@ -1149,6 +1180,12 @@ export interface components {
             amount_paid: number;
             /** Amount Reimbursed */
             amount_reimbursed: number;
+            /**
+             * Recorded At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            recorded_at: string;
             /**
              * Currency
              * @default EUR
@@ -1159,8 +1196,6 @@ export interface components {
              * @default null
              */
             reference?: string | null;
-            /** Recorded At */
-            recorded_at: string;
         };
         /** ReimbursementPage */
         ReimbursementPage: {
@@ -1168,6 +1203,7 @@ export interface components {
             items: components["schemas"]["Reimbursement"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -1203,6 +1239,7 @@ export interface components {
             items: components["schemas"]["App"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -1291,7 +1328,11 @@ export interface components {
             grants: {
                 [key: string]: string;
             }[];
-            /** Granted At */
+            /**
+             * Granted At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             granted_at: string;
             /** Needs Reapproval */
             needs_reapproval: boolean;
@@ -1306,6 +1347,7 @@ export interface components {
             items: components["schemas"]["Consent"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -1319,8 +1361,8 @@ export interface components {
              */
             nir: string;
         };
-        /** DevSignInReply */
-        DevSignInReply: {
+        /** DevSignIn */
+        DevSignIn: {
             /**
              * Token
              * @description A patient bearer token signed with the local development key.
@@ -1474,7 +1516,10 @@ export interface components {
             given_name: string;
             /** Family Name */
             family_name: string;
-            /** Birth Date */
+            /**
+             * Birth Date
+             * Format: date
+             */
             birth_date: string;
             /** Status */
             status: string;
@@ -1489,7 +1534,10 @@ export interface components {
             given_name: string;
             /** Family Name */
             family_name: string;
-            /** Birth Date */
+            /**
+             * Birth Date
+             * Format: date
+             */
             birth_date: string;
             /** Dependants */
             dependants: components["schemas"]["Dependant"][];
@@ -1622,9 +1670,17 @@ export interface components {
             /** Patient Ins */
             patient_ins: string;
             starter: components["schemas"]["Participant"];
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             created_at: string;
-            /** Last Message At */
+            /**
+             * Last Message At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             last_message_at: string;
         };
         /** Participant */
@@ -1648,6 +1704,7 @@ export interface components {
             items: components["schemas"]["ConversationSummary"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -1659,7 +1716,11 @@ export interface components {
             sender: components["schemas"]["Participant"];
             /** Body */
             body: string;
-            /** Sent At */
+            /**
+             * Sent At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             sent_at: string;
             /** Attachments */
             attachments: components["schemas"]["AttachmentRef"][];
@@ -1678,9 +1739,17 @@ export interface components {
             /** Patient Ins */
             patient_ins: string;
             starter: components["schemas"]["Participant"];
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             created_at: string;
-            /** Last Message At */
+            /**
+             * Last Message At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             last_message_at: string;
             /**
              * Closed At
@@ -1764,7 +1833,11 @@ export interface components {
             /** Message Id */
             message_id: string;
             sender: components["schemas"]["Participant"];
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             created_at: string;
             /**
              * Rejection
@@ -1908,7 +1981,11 @@ export interface components {
              */
             status: "pending" | "available" | "rejected" | "superseded";
             author: components["schemas"]["Person"];
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             created_at: string;
             /** Masked */
             masked: boolean;
@@ -1959,6 +2036,7 @@ export interface components {
             items: components["schemas"]["DocumentView"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -1981,7 +2059,11 @@ export interface components {
              */
             status: "pending" | "available" | "rejected" | "superseded";
             author: components["schemas"]["Person"];
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             created_at: string;
             /** Masked */
             masked: boolean;
@@ -2038,7 +2120,11 @@ export interface components {
             status: string;
             /** Via */
             via: string;
-            /** Since */
+            /**
+             * Since
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             since: string;
             /**
              * Profession
@@ -2065,6 +2151,7 @@ export interface components {
             items: components["schemas"]["Relation"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -2140,14 +2227,26 @@ export interface components {
             status: string;
             /** Mode */
             mode: string;
-            /** Granted At */
+            /**
+             * Granted At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             granted_at: string;
-            /** Expires At */
+            /**
+             * Expires At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             expires_at: string;
         };
         /** AccessEntry */
         AccessEntry: {
-            /** At */
+            /**
+             * At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             at: string;
             actor: components["schemas"]["Person"];
             /** Action */
@@ -2174,6 +2273,7 @@ export interface components {
             items: components["schemas"]["AccessEntry"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
@@ -2182,9 +2282,17 @@ export interface components {
         Rejection: {
             /** Rejection Id */
             rejection_id: string;
-            /** At */
+            /**
+             * At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             at: string;
-            /** Received At */
+            /**
+             * Received At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
             received_at: string;
             /** Key */
             key: string;
@@ -2203,9 +2311,15 @@ export interface components {
             items: components["schemas"]["Rejection"][];
             /**
              * Next Cursor
+             * @description The next page's cursor; null on the last page.
              * @default null
              */
             next_cursor?: string | null;
+        };
+        /** Health */
+        Health: {
+            /** Status */
+            status: string;
         };
     };
     responses: never;
@@ -2721,7 +2835,7 @@ export interface operations {
     get_patients_ins_appointments: {
         parameters: {
             query?: {
-                /** @description Only appointments starting at or after this ISO-8601 time. */
+                /** @description Only appointments starting at or after this ISO-8601 time (with its zone). */
                 from?: string;
                 /** @description Page size (1-100, default 50). */
                 limit?: number;
@@ -3370,6 +3484,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_patients_ins_app_consents_app_id: {
@@ -3596,7 +3719,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DevSignInReply"];
+                    "application/json": components["schemas"]["DevSignIn"];
                 };
             };
             /** @description Malformed request */
@@ -3791,6 +3914,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_activation: {
@@ -3878,6 +4010,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_activation_codes: {
@@ -3899,7 +4040,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StatusReply"];
                 };
             };
             /** @description Malformed request */
@@ -3931,6 +4072,15 @@ export interface operations {
             };
             /** @description Too many attempts */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4047,6 +4197,15 @@ export interface operations {
             };
             /** @description A value is not valid (each field at fault is named in errors) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4354,6 +4513,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_conversations_conversation_id_close: {
@@ -4403,6 +4571,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_conversations_conversation_id_reopen: {
@@ -4445,6 +4622,15 @@ export interface operations {
             };
             /** @description Absent, or not visible to this caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4902,6 +5088,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     patch_patients_ins_documents_document_id: {
@@ -4985,6 +5180,15 @@ export interface operations {
             };
             /** @description A value is not valid (each field at fault is named in errors) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5720,7 +5924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };

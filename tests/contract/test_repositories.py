@@ -1,0 +1,366 @@
+"""One suite, two implementations: every repository port against its in-memory fake (``tests/fakes.py``) and its
+DynamoDB adapter (moto), as Chalice's todo sample runs one suite over its in-memory and DynamoDB stores. A fake
+that drifts from the real repository fails here, before a service test trusts it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import fakes
+import pytest
+from helpers import make_nir, make_rpps
+
+from chalicelib.domain.access import EmergencySettings
+from chalicelib.domain.accounts import Account, Contact, Status
+from chalicelib.domain.agenda import Appointment
+from chalicelib.domain.audit import AccessEntry, Rejection
+from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
+from chalicelib.domain.catalogue import CatalogueApp, Consent
+from chalicelib.domain.documents import Author, Document
+from chalicelib.domain.documents import Status as DocStatus
+from chalicelib.domain.identity import Actor, Party
+from chalicelib.domain.reimbursements import Reimbursement, line_id
+from chalicelib.domain.sharing import AttendingDoctor, EmergencyAccess, Relation
+from chalicelib.errors import MalformedRequest
+from chalicelib.ports import AlreadyExists, ConcurrentUpdate
+
+T0 = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+ME = Party("patient", "180057512345602")
+IMPLEMENTATIONS = ["fake", "dynamodb"]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def kind(request):
+    return request.param
+
+
+@pytest.fixture
+def tables(kind, request):
+    """(kind, the moto settings and clients) — moto only for the DynamoDB side."""
+    if kind == "fake":
+        return None
+    return request.getfixturevalue("aws")
+
+
+def repo(tables, fake, dynamo, table):
+    if tables is None:
+        return fake()
+    settings, clients = tables
+    return dynamo(clients("dynamodb"), settings.table(table))
+
+
+def walk(page_of, limit=2):
+    """Every item of a listing, page by page, following the cursors."""
+    items, cursor, pages = [], None, 0
+    while True:
+        page = page_of(limit, cursor)
+        items += page.items
+        pages += 1
+        cursor = page.next_cursor
+        assert pages < 100
+        if not cursor:
+            return items
+
+
+# -- documents --------------------------------------------------------------------------------------------------
+def document(ins, n, **extra):
+    return Document(document_id=f"{n:028x}", ins=ins, title=f"doc {n}", type_code="11488-4", category="CPT_REND",
+                    content_type="application/pdf", size=10, author=Author("patient", ins), created_at=T0, **extra)
+
+
+@pytest.fixture
+def documents(tables):
+    from chalicelib.adapters.records_repo import DynamoDocuments
+
+    return repo(tables, fakes.FakeDocuments, DynamoDocuments, "records")
+
+
+def test_documents_add_get_save_versioned(documents):
+    ins = make_nir()
+    doc = document(ins, 1)
+    documents.add(doc)
+    with pytest.raises(AlreadyExists):
+        documents.add(document(ins, 1))
+    first, second = documents.get(ins, doc.document_id), documents.get(ins, doc.document_id)
+    first.masked = True
+    documents.save(first)
+    second.title = "late"
+    with pytest.raises(ConcurrentUpdate):
+        documents.save(second)
+    assert documents.get(ins, doc.document_id).masked is True
+    assert documents.find(doc.document_id).ins == ins
+    assert documents.get(make_nir(), doc.document_id) is None
+
+
+def test_documents_list_newest_first_without_deleted_with_filters_and_cursors(documents):
+    ins = make_nir()
+    for n in range(1, 6):
+        documents.add(document(ins, n))
+    gone = documents.get(ins, f"{3:028x}")
+    gone.delete("patient#x", T0)
+    documents.save(gone)
+    listed = walk(lambda limit, cursor: documents.page(ins, limit, cursor, lambda d: True))
+    assert [d.document_id for d in listed] == [f"{n:028x}" for n in (5, 4, 2, 1)]
+    picky = walk(lambda limit, cursor: documents.page(ins, limit, cursor, lambda d: d.document_id.endswith("4")))
+    assert [d.document_id for d in picky] == [f"{4:028x}"]
+    assert documents.page(ins, 10, None, lambda d: True, category="BIOLOGIE").items == []
+    assert len(documents.all_for(ins)) == 5  # the archive keeps the deleted one
+
+
+def test_documents_add_once_and_erase_only_their_own(documents, tables):
+    ins = make_nir()
+    assert documents.add_once(document(ins, 7, status=DocStatus.AVAILABLE), "fp") is True
+    assert documents.add_once(document(ins, 8, status=DocStatus.AVAILABLE), "fp") is False
+    assert documents.seen(ins, "fp") == f"{7:028x}"
+    assert documents.erase(ins) >= 1
+    assert documents.all_for(ins) == [] and documents.seen(ins, "fp") is None
+
+
+def test_a_cursor_from_another_listing_is_refused(documents):
+    ins, other = make_nir(), make_nir()
+    for n in range(3):
+        documents.add(document(ins, n + 1))
+        documents.add(document(other, n + 1))
+    page = documents.page(ins, 1, None, lambda d: True)
+    with pytest.raises(MalformedRequest):
+        documents.page(other, 1, page.next_cursor, lambda d: True)
+
+
+# -- care ------------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def care(tables):
+    from chalicelib.adapters.care_repo import DynamoCare
+
+    return repo(tables, fakes.FakeCare, DynamoCare, "records")
+
+
+def test_care_profile_vaccinations_and_measurements(care):
+    ins = make_nir()
+    assert care.profile(ins) is None
+    profile = MedicalProfile(allergies=[{"name": "pénicilline"}], blood_group="O+", updated_at=T0, updated_by=ME)
+    care.put_profile(ins, profile)
+    assert care.profile(ins) == profile
+    for n, day in enumerate(("2020-01-01", "2024-06-01", "2022-03-01")):
+        care.add_vaccination(ins, Vaccination(f"v{n}", "DTP", dt.date.fromisoformat(day), ME, T0, dose="1"))
+    assert [v.date.year for v in walk(lambda n, c: care.vaccinations(ins, n, c))] == [2024, 2022, 2020]
+    weights = [(T0 - dt.timedelta(days=d), 70 + d) for d in (3, 1, 2)]
+    for n, (at, value) in enumerate(weights):
+        care.add_measurement(ins, Measurement(f"m{n}", "29463-7", "Poids", float(value), "kg", at, ME, T0))
+    care.add_measurement(ins, Measurement("g", "2339-0", "Glycémie", 100.0, "mg/dL", T0, ME, T0))
+    assert [m.value for m in walk(lambda n, c: care.measurements(ins, n, c, "29463-7"))] == [71.0, 72.0, 73.0]
+    latest = {m.code: m.value for m in care.latest_measurements(ins)}
+    assert latest == {"29463-7": 71.0, "2339-0": 100.0}  # the most recent, not the last written
+    care.erase(ins)
+    assert care.profile(ins) is None and care.vaccinations(ins, 10, None).items == []
+    assert care.latest_measurements(ins) == []
+
+
+# -- agenda ----------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def agenda(tables):
+    from chalicelib.adapters.agenda_repo import DynamoAgenda
+
+    return repo(tables, fakes.FakeAgenda, DynamoAgenda, "records")
+
+
+def test_agenda_appointments_chronological_from_a_time(agenda):
+    ins = make_nir()
+    for n, hours in enumerate((5, 1, 3)):
+        start = T0 + dt.timedelta(hours=hours)
+        agenda.add_appointment(ins, Appointment(f"a{n}", f"rdv {hours}", start, start + dt.timedelta(minutes=30),
+                                                ME, T0))
+    assert [a.title for a in walk(lambda n, c: agenda.appointments(ins, n, c))] == ["rdv 1", "rdv 3", "rdv 5"]
+    later = walk(lambda n, c: agenda.appointments(ins, n, c, T0 + dt.timedelta(hours=2)))
+    assert [a.title for a in later] == ["rdv 3", "rdv 5"]
+
+
+def test_agenda_reminders_claimed_once_advanced_once(agenda):
+    ins = make_nir()
+    day = dt.date(2026, 12, 1)
+    agenda.schedule_reminder(ins, day, T0)
+    assert agenda.reminders(ins).next_on == day and ins in agenda.due_reminders(T0)
+    assert agenda.claim_reminder(ins, "dtp:2026-12-01") is True
+    assert agenda.claim_reminder(ins, "dtp:2026-12-01") is False
+    agenda.release_reminder(ins, "dtp:2026-12-01")
+    assert agenda.claim_reminder(ins, "dtp:2026-12-01") is True
+    assert agenda.reminders(ins).sent == frozenset({"dtp:2026-12-01"})
+    assert agenda.advance_reminders(ins, day, dt.date(2027, 1, 1), T0 + dt.timedelta(days=40)) is True
+    assert agenda.advance_reminders(ins, day, None, None) is False  # another run moved on
+    assert ins not in agenda.due_reminders(T0)
+    agenda.erase(ins)
+    assert agenda.reminders(ins).next_on is None
+
+
+# -- reimbursements --------------------------------------------------------------------------------------------------
+@pytest.fixture
+def reimbursements(tables):
+    from chalicelib.adapters.reimbursements_repo import DynamoReimbursements
+
+    return repo(tables, fakes.FakeReimbursements, DynamoReimbursements, "records")
+
+
+def test_reimbursements_once_each_newest_first(reimbursements):
+    ins = make_nir()
+    lines = [Reimbursement(line_id(ins, None, dt.date(2026, m, 1), "G", Decimal("25"), Decimal("17.5")),
+                           dt.date(2026, m, 1), "G", 25.0, 17.5, T0) for m in (3, 9, 6)]
+    assert [reimbursements.add_once(ins, line) for line in lines] == [True, True, True]
+    assert reimbursements.add_once(ins, lines[0]) is False
+    assert [r.date.month for r in walk(lambda n, c: reimbursements.page(ins, n, c))] == [9, 6, 3]
+    reimbursements.erase(ins)
+    assert reimbursements.page(ins, 10, None).items == []
+
+
+# -- sharing ---------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def sharing(tables):
+    from chalicelib.adapters.sharing_repo import DynamoSharing
+
+    return repo(tables, fakes.FakeSharing, DynamoSharing, "accounts")
+
+
+def test_sharing_relations_settings_and_emergencies(sharing):
+    ins, rpps = make_nir(), make_rpps()
+    assert sharing.settings(ins).emergency == EmergencySettings()
+    sharing.put_relation(ins, Relation(rpps, "authorized", "care_relationship", T0, "infirmier"))
+    kept = sharing.put_relation(ins, Relation(rpps, "blocked", "patient", T0))
+    assert kept.profession == "infirmier" and sharing.relation(ins, rpps).status == "blocked"
+    others = sorted(make_rpps() for _ in range(3))
+    for other in others:
+        sharing.put_relation(ins, Relation(other, "authorized", "patient", T0))
+    assert len(walk(lambda n, c: sharing.relations_page(ins, n, c))) == 4
+    sharing.set_attending_doctor(ins, AttendingDoctor(rpps, T0))
+    sharing.set_emergency_settings(ins, EmergencySettings(samu=False))
+    settings = sharing.settings(ins)
+    assert settings.attending_doctor == AttendingDoctor(rpps, T0) and settings.emergency.samu is False
+    assert settings.emergency.other_professionals is True
+    sharing.put_emergency(ins, EmergencyAccess.starting(rpps, "urgence", T0, 2, False))
+
+
+# -- the access log and rejections -----------------------------------------------------------------------------------
+@pytest.fixture
+def access_log(tables):
+    from chalicelib.adapters.audit_repo import DynamoAccessLog
+
+    if tables is None:
+        return fakes.FakeAccessLog()
+    settings, clients = tables
+    return DynamoAccessLog(clients("dynamodb"), settings.table("audit"), fakes.SequenceIds())
+
+
+def test_the_access_log_appends_and_lists_newest_first(access_log):
+    ins = make_nir()
+    for minutes in range(5):
+        access_log.append(ins, AccessEntry(T0 + dt.timedelta(minutes=minutes), Party("professional", "x", "medecin"),
+                                           "read_document", "normal", document_id=f"d{minutes}"))
+    entries = walk(lambda n, c: access_log.page(ins, n, c))
+    assert [e.document_id for e in entries] == ["d4", "d3", "d2", "d1", "d0"]
+    assert entries[0].actor == Party("professional", "x", "medecin")
+    assert access_log.erase(ins) == 5 and access_log.page(ins, 10, None).items == []
+
+
+@pytest.fixture
+def rejections(tables):
+    from chalicelib.adapters.audit_repo import DynamoRejections
+
+    return repo(tables, fakes.FakeRejections, DynamoRejections, "audit")
+
+
+def test_rejections_once_each_for_their_establishment(rejections):
+    rejection = Rejection("r1", T0, T0, "inbox/x/a.pdf", "quarantine/x/r1/a.pdf", "invalid_ins", "why", 3)
+    assert rejections.add("750000002", rejection) is True
+    assert rejections.add("750000002", rejection) is False
+    assert rejections.page("750000002", 10, None).items == [rejection]
+    assert rejections.page("130000009", 10, None).items == []
+
+
+# -- the catalogue and consents --------------------------------------------------------------------------------------
+@pytest.fixture
+def apps(tables):
+    from chalicelib.adapters.catalogue_repo import DynamoCatalogue
+
+    return repo(tables, fakes.FakeApps, DynamoCatalogue, "catalogue")
+
+
+def test_apps_versioned_and_listed_without_the_dereferenced(apps):
+    for n, status in enumerate(("online", "dereferenced", "suspended")):
+        apps.add(CatalogueApp(f"app-{n}", f"App {n}", "prevention", status, frozenset({("documents", "read")})))
+    with pytest.raises(AlreadyExists):
+        apps.add(CatalogueApp("app-0", "again", "prevention", "online", frozenset()))
+    listed = walk(lambda n, c: apps.page(n, c, None), limit=1)
+    assert [a.app_id for a in listed] == ["app-0", "app-2"]
+    assert [a.app_id for a in apps.page(10, None, "dereferenced").items] == ["app-1"]
+    first, second = apps.get("app-0"), apps.get("app-0")
+    first.change(status="suspended")
+    apps.save(first)
+    with pytest.raises(ConcurrentUpdate):
+        apps.save(second)
+    assert set(apps.get_many(["app-0", "app-9"])) == {"app-0"}
+
+
+@pytest.fixture
+def consents(tables):
+    from chalicelib.adapters.catalogue_repo import DynamoConsents
+
+    return repo(tables, fakes.FakeConsents, DynamoConsents, "accounts")
+
+
+def test_consents_put_all_delete(consents):
+    ins = make_nir()
+    consent = Consent("glyco", frozenset({("measurements", "write")}), 1, T0, ins, granted_for_minor=True)
+    consents.put(ins, consent)
+    assert consents.all(ins) == [consent]
+    consents.delete(ins, "glyco")
+    assert consents.all(ins) == []
+
+
+# -- accounts and the decision's facts -------------------------------------------------------------------------------
+@pytest.fixture
+def accounts(tables):
+    from chalicelib.adapters.accounts_repo import DynamoAccountRepository
+
+    return repo(tables, fakes.FakeAccounts, DynamoAccountRepository, "accounts")
+
+
+def account(nir, status=Status.ACTIVE, **extra):
+    return Account(nir=nir, given_name="Camille", family_name="Martin", birth_date=dt.date(1980, 5, 1),
+                   status=status, notified_at=T0, contact=Contact(email="c@example.org"), **extra)
+
+
+def test_accounts_versioned_writes(accounts):
+    nir = make_nir()
+    accounts.add(account(nir))
+    with pytest.raises(AlreadyExists):
+        accounts.add(account(nir))
+    first, second = accounts.get(nir), accounts.get(nir)
+    first.close(T0, delete_requested=False)
+    accounts.save(first)
+    with pytest.raises(ConcurrentUpdate):
+        accounts.save(second)
+    assert accounts.get(nir).status == Status.CLOSED and set(accounts.get_many([nir, make_nir()])) == {nir}
+
+
+def test_the_facts_loader_reads_what_the_repositories_wrote(kind, tables, accounts, sharing, apps, consents):
+    from chalicelib.adapters.access_repo import DynamoAccessFacts
+
+    if tables is None:
+        facts = fakes.FakeFacts(accounts, sharing, apps, consents)
+    else:
+        settings, clients = tables
+        facts = DynamoAccessFacts(clients("dynamodb"), settings.table("accounts"), settings.table("catalogue"))
+    ins, rpps = make_nir(), make_rpps()
+    accounts.add(account(ins))
+    sharing.put_relation(ins, Relation(rpps, "blocked", "patient", T0))
+    sharing.set_attending_doctor(ins, AttendingDoctor(rpps, T0))
+    sharing.set_emergency_settings(ins, EmergencySettings(masked_documents=False))
+    pro = facts.load(Actor("professional", rpps=rpps, profession="medecin"), ins)
+    assert pro.patient.status == "active" and pro.relation == "blocked" and pro.attending_doctor == rpps
+    assert pro.emergency.masked_documents is False
+    apps.add(CatalogueApp("glyco", "Glyco", "prevention", "online", frozenset({("measurements", "write")})))
+    consents.put(ins, Consent("glyco", frozenset({("measurements", "write")}), 1, T0, ins))
+    app = facts.load(Actor("app", app_id="glyco", ins=ins), ins)
+    assert app.app.status == "online" and app.consent.grants == frozenset({("measurements", "write")})
+    assert app.consent.needs_reapproval is False
+    me = facts.load(Actor("patient", ins=ins), None)
+    assert me.caller_account.ins == ins and me.patient is None
+    assert set(facts.accounts([ins, make_nir()])) == {ins}

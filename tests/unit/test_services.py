@@ -1,0 +1,320 @@
+"""Every service over the in-memory fakes (no AWS): fast tests of the use cases, each through the one decision.
+
+The fakes keep the repositories' contracts (``tests/contract`` checks them against DynamoDB)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import fakes
+import pytest
+from helpers import make_finess, make_nir, make_rpps
+
+from chalicelib.adapters.system import FixedClock
+from chalicelib.domain.accounts import Account, Contact, Status
+from chalicelib.domain.documents import Status as DocStatus
+from chalicelib.domain.identity import Actor
+from chalicelib.domain.results import InvalidRow
+from chalicelib.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.models.care import AppointmentCreate, MeasurementCreate, Profile, ReimbursementBatch, VaccinationCreate
+from chalicelib.models.catalogue import AppChange, AppCreate, ConsentRequest
+from chalicelib.models.messaging import ConversationStart, MessageCreate
+from chalicelib.models.records import DocumentCreate, DocumentPatch, EmergencySettings
+from chalicelib.ports import ConcurrentUpdate
+from chalicelib.services.access import AccessService
+from chalicelib.services.agenda import AgendaService
+from chalicelib.services.care import CareService
+from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.ingest import IngestService, flag, inbox_owner
+from chalicelib.services.messaging import MessagingService
+from chalicelib.services.notices import Messenger
+from chalicelib.services.records import RecordService
+from chalicelib.services.reimbursements import ReimbursementService
+from chalicelib.services.sharing import SharingService
+from chalicelib.services.versioned import MAX_ATTEMPTS, retrying
+
+NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+PDF = b"%PDF-1.4\n% unit\n"
+AGENT = Actor("agent")
+
+
+@dataclass
+class World:
+    """Every service wired over fakes, as ``chalicelib.bootstrap.Container`` wires them over AWS."""
+
+    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
+    ids: fakes.SequenceIds = field(default_factory=fakes.SequenceIds)
+    accounts: fakes.FakeAccounts = field(default_factory=fakes.FakeAccounts)
+    sharing_repo: fakes.FakeSharing = field(default_factory=fakes.FakeSharing)
+    apps: fakes.FakeApps = field(default_factory=fakes.FakeApps)
+    consents: fakes.FakeConsents = field(default_factory=fakes.FakeConsents)
+    log: fakes.FakeAccessLog = field(default_factory=fakes.FakeAccessLog)
+    documents: fakes.FakeDocuments = field(default_factory=fakes.FakeDocuments)
+    store: fakes.FakeStore = field(default_factory=fakes.FakeStore)
+    notifier: fakes.FakeNotifier = field(default_factory=fakes.FakeNotifier)
+    rejections: fakes.FakeRejections = field(default_factory=fakes.FakeRejections)
+    care_repo: fakes.FakeCare = field(default_factory=fakes.FakeCare)
+    agenda_repo: fakes.FakeAgenda = field(default_factory=fakes.FakeAgenda)
+    reimbursements_repo: fakes.FakeReimbursements = field(default_factory=fakes.FakeReimbursements)
+    pdf: fakes.RecordingRenderer = field(default_factory=fakes.RecordingRenderer)
+    ics: fakes.RecordingRenderer = field(default_factory=fakes.RecordingRenderer)
+    alerts: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.access = AccessService(fakes.FakeFacts(self.accounts, self.sharing_repo, self.apps, self.consents),
+                                    self.log, self.clock)
+        self.messenger = Messenger(self.accounts, self.notifier)
+        self.records = RecordService(self.documents, self.store, self.access, self.clock, self.ids, "docs")
+        self.ingest = IngestService(self.documents, self.store, self.accounts, self.rejections, self.messenger,
+                                    self.access, self.clock, "docs", "inbox",
+                                    alert=lambda message, details: self.alerts.append((message, details)))
+        self.sharing = SharingService(self.sharing_repo, self.access, self.log, self.rejections, self.messenger,
+                                      self.clock)
+        self.care = CareService(self.care_repo, self.accounts, self.access, self.clock, self.ids, self.pdf)
+        self.agenda = AgendaService(self.agenda_repo, self.accounts, self.access, self.messenger, self.clock,
+                                    self.ids, self.ics)
+        self.reimbursements = ReimbursementService(self.reimbursements_repo, self.accounts, self.access, self.clock)
+        self.catalogue = CatalogueService(self.apps, self.consents, self.access, self.clock)
+        self.messaging = MessagingService(fakes.FakeConversations(), self.documents, self.store, self.access,
+                                          self.messenger, self.clock, self.ids, "docs")
+
+    def patient(self, status: Status = Status.ACTIVE, born: dt.date = dt.date(1980, 5, 1)) -> Actor:
+        nir = make_nir(born=born)
+        self.accounts.add(Account(nir=nir, given_name="Camille", family_name="Martin", birth_date=born, status=status,
+                                  notified_at=NOW, contact=Contact(email="c@example.org")))
+        return Actor("patient", ins=nir)
+
+    def professional(self, authorised_for: Actor | None = None, profession: str = "medecin") -> Actor:
+        pro = Actor("professional", rpps=make_rpps(), profession=profession)
+        if authorised_for is not None:
+            self.sharing.declare_care(pro, authorised_for.ins)
+        return pro
+
+    def document(self, author: Actor, ins: str, **extra) -> str:
+        """A document declared then made available, as the S3 event would."""
+        ticket = self.records.start_upload(author, ins, DocumentCreate(title="CR", type_code="11488-4",
+                                                                       content_type="application/pdf",
+                                                                       size=len(PDF), **extra))
+        self.store.put("docs", f"documents/{ticket.document_id}", PDF)
+        assert self.ingest.handle(event("docs", f"documents/{ticket.document_id}"))["outcome"] == "available"
+        return ticket.document_id
+
+
+def event(bucket: str, key: str) -> dict:
+    return {"detail": {"bucket": {"name": bucket}, "object": {"key": key}}}
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+# -- access ---------------------------------------------------------------------------------------------------------
+def test_a_grant_logs_others_accesses_only(world):
+    me = world.patient()
+    pro = world.professional(me)
+    world.records.listing(me, me.ins, 10, None)
+    world.records.listing(pro, me.ins, 10, None)
+    assert [(e.actor.id, e.action) for e in world.log.of(me.ins)] == [(pro.rpps, "declare_care"),
+                                                                      (pro.rpps, "list_documents")]
+
+
+# -- records --------------------------------------------------------------------------------------------------------
+def test_records_replaces_supersedes_and_refuses_what_one_cannot_see(world):
+    me = world.patient()
+    author = world.professional()  # feeds the record without reading it
+    first = world.document(author, me.ins)
+    second = world.document(author, me.ins, replaces=first)
+    assert world.documents.get(me.ins, first).status == DocStatus.SUPERSEDED
+    assert world.documents.get(me.ins, first).superseded_by == second
+    stranger = world.professional()
+    with pytest.raises(NotFound):
+        world.records.start_upload(stranger, me.ins, DocumentCreate(title="x", type_code="11488-4",
+                                                                    content_type="application/pdf", size=3,
+                                                                    replaces=second))
+    world.records.delete(author, me.ins, second)  # their own, without a read authorisation
+    assert [d.document_id for d in world.records.listing(me, me.ins, 10, None).items] == [first]  # superseded
+
+
+def test_records_masking_is_the_patients_hiding_the_authors(world):
+    me = world.patient()
+    pro = world.professional(me)
+    doc = world.document(pro, me.ins)
+    with pytest.raises(Forbidden):
+        world.records.update(pro, me.ins, doc, DocumentPatch(masked=True))
+    assert world.records.update(me, me.ins, doc, DocumentPatch(masked=True)).masked is True
+    with pytest.raises(Forbidden):
+        world.records.update(me, me.ins, doc, DocumentPatch(hidden_from_patient=True))
+    assert world.records.update(pro, me.ins, doc, DocumentPatch(hidden_from_patient=True)).hidden_from_patient
+    with pytest.raises(NotFound):
+        world.records.get(me, me.ins, doc)
+    read = world.records.get(pro, me.ins, doc)
+    assert read.document_id == doc and read.download_url.startswith("get://docs/documents/")
+
+
+def test_a_versioned_write_that_keeps_losing_is_one_busy_answer(world, monkeypatch):
+    me = world.patient()
+    doc = world.document(me, me.ins)
+
+    def always_overtaken(*docs):
+        raise ConcurrentUpdate("x")
+
+    monkeypatch.setattr(world.documents, "save", always_overtaken)
+    with pytest.raises(Busy) as busy:
+        world.records.update(me, me.ins, doc, DocumentPatch(masked=True))
+    assert busy.value.code == "busy"
+    attempts = []
+    with pytest.raises(Busy):
+        retrying(lambda: attempts.append(1) or always_overtaken(), "the thing")
+    assert len(attempts) == MAX_ATTEMPTS
+
+
+# -- ingest ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("key", "owner", "name", "well_formed"), [
+    ("750000002/r.pdf", "750000002", "r.pdf", True),
+    ("750000002/sub/r.pdf", "750000002", "sub/r.pdf", True),
+    ("750000002", "750000002", "", False),
+    ("/750000002/r.pdf", "750000002", "r.pdf", False),
+    ("750000002//r.pdf", "750000002", "r.pdf", False),
+    ("r.pdf", None, "r.pdf", False),
+    ("123/r.pdf", None, "123/r.pdf", False),
+])
+def test_the_establishment_is_read_from_the_inbox_key(key, owner, name, well_formed):
+    assert inbox_owner(key) == (owner, name, well_formed)
+
+
+@pytest.mark.parametrize(("raw", "value"), [(None, False), ("true", True), (" TRUE ", True), ("false", False),
+                                            ("1", None), ("yes", None), ("oui", None), ("", None), ("tru", None)])
+def test_flags_are_true_false_or_a_doubt(raw, value):
+    assert flag({} if raw is None else {"hidden-from-patient": raw}, "hidden-from-patient") is value
+
+
+def test_an_inbox_drop_becomes_one_document_or_a_rejection_listed_to_its_establishment(world):
+    me = world.patient()
+    finess = make_finess()
+    world.store.put("inbox", f"inbox/{finess}/r.pdf", PDF, metadata={"ins": me.ins, "type-code": "11502-2"})
+    assert world.ingest.handle(event("inbox", f"inbox/{finess}/r.pdf"))["outcome"] == "available"
+    world.store.put("inbox", f"inbox/{finess}/h.pdf", PDF, metadata={"ins": me.ins, "type-code": "11502-2",
+                                                                   "hidden-from-patient": "oui"})
+    assert world.ingest.handle(event("inbox", f"inbox/{finess}/h.pdf"))["reason"] == "invalid_flag"
+    world.store.put("inbox", "inbox/h.pdf", PDF, metadata={"ins": me.ins})
+    assert world.ingest.handle(event("inbox", "inbox/h.pdf"))["reason"] == "invalid_finess"
+    assert [r.reason for r in world.rejections.page(finess, 10, None).items] == ["invalid_flag"]
+    assert [r.reason for r in world.rejections.page("_unknown", 10, None).items] == ["invalid_finess"]
+    assert world.alerts and me.ins not in str(world.alerts)
+    assert len(world.records.listing(me, me.ins, 10, None).items) == 1
+    assert ("inbox", f"quarantine/{finess}") not in world.store.objects  # kept under its rejection's folder
+    assert any(k[1].startswith(f"quarantine/{finess}/") for k in world.store.objects)
+
+
+# -- sharing --------------------------------------------------------------------------------------------------------
+def test_sharing_blocks_names_the_attending_doctor_and_breaks_the_glass(world):
+    me = world.patient()
+    doctor, blocked = world.professional(), world.professional()
+    world.sharing.set_professional(me, me.ins, blocked.rpps, "blocked")
+    with pytest.raises(Conflict):
+        world.sharing.set_attending_doctor(me, me.ins, blocked.rpps)
+    world.sharing.set_attending_doctor(me, me.ins, doctor.rpps)
+    listed = {r.rpps: r.attending_doctor for r in world.sharing.professionals(me, me.ins, 10, None).items}
+    assert listed == {blocked.rpps: False, doctor.rpps: True}
+    world.sharing.set_emergency_settings(me, me.ins, EmergencySettings(other_professionals=False))
+    with pytest.raises(Forbidden):
+        world.sharing.emergency_access(world.professional(), me.ins, "malaise", 2)
+    samu = Actor("professional", rpps=make_rpps(), profession="medecin", samu=True)
+    access = world.sharing.emergency_access(samu, me.ins, "malaise", 30)
+    assert access.expires_at - access.granted_at == dt.timedelta(hours=24)  # capped
+    assert world.notifier.to(me.ins, "emergency_access")
+    with pytest.raises(Forbidden):
+        world.sharing.rejections_of(Actor("establishment", finess=make_finess()), make_finess(), 10, None)
+
+
+# -- care -----------------------------------------------------------------------------------------------------------
+def test_care_profile_vaccinations_measurements_and_the_summary(world):
+    me = world.patient()
+    pro = world.professional(me)
+    world.care.put_profile(me, me.ins, Profile(allergies=["pénicilline"], blood_group="O+"))
+    assert world.care.profile(pro, me.ins).allergies == [{"name": "pénicilline"}]
+    world.care.add_vaccination(pro, me.ins, VaccinationCreate(vaccine="DTP", date=dt.date(2020, 1, 1)))
+    world.care.add_measurement(me, me.ins, MeasurementCreate(code="29463-7", value=70, unit="kg",
+                                                             effective_at=NOW - dt.timedelta(hours=1)))
+    with pytest.raises(Forbidden) as refused:
+        world.care.measurements(pro, me.ins, 10, None)
+    assert "not shared with professionals" in refused.value.message
+    with pytest.raises(InvalidInput):
+        world.care.add_measurement(me, me.ins, MeasurementCreate(code="29463-7", value=70, unit="lb",
+                                                                 effective_at=NOW))
+    assert world.care.summary_pdf(me, me.ins) == b"rendered"
+    assert world.care.summary_pdf(pro, me.ins) == b"rendered"
+    own, theirs = world.pdf.rendered
+    assert [m.code for m in own.measurements] == ["29463-7"] and theirs.measurements == []
+    assert [v.vaccine for v in own.vaccinations] == ["DTP"] and own.profile.blood_group == "O+"
+
+
+# -- agenda ---------------------------------------------------------------------------------------------------------
+def test_agenda_appointments_export_and_reminders_sent_once(world):
+    me = world.patient(born=dt.date(1961, 12, 1))
+    start = NOW + dt.timedelta(days=1)
+    world.agenda.add_appointment(me, me.ins, AppointmentCreate(title="Dentiste", start=start))
+    assert world.agenda.appointments(me, me.ins, 10, None).items[0].end == start + dt.timedelta(minutes=30)
+    assert world.agenda.calendar(me, me.ins) == b"rendered"
+    export = world.ics.rendered[0]
+    assert [a.title for a in export.appointments] == ["Dentiste"] and export.reminders
+    world.agenda.space_opened(me.ins, dt.date(1961, 12, 1), NOW)
+    due_on = world.agenda_repo.reminders(me.ins).next_on
+    later = dt.datetime.combine(due_on, dt.time(8), tzinfo=dt.UTC)
+    assert world.agenda.run(later).processed >= 1
+    assert world.agenda.run(later).processed == 0
+    assert world.notifier.to(me.ins, "reminder")
+
+
+# -- reimbursements -------------------------------------------------------------------------------------------------
+def test_reimbursements_line_by_line(world):
+    me = world.patient()
+    line = {"ins": me.ins, "date": "2026-10-01", "act": "Consultation", "amount_paid": "26.50",
+            "amount_reimbursed": "18.55"}
+    batch = ReimbursementBatch(items=[line, line, {"ins": make_nir(), **{k: v for k, v in line.items() if k != "ins"}},
+                                      "not a line", {**line, "amount_reimbursed": "99"}])
+    assert isinstance(batch.lines()[3], InvalidRow)
+    results = world.reimbursements.load(AGENT, batch)
+    assert [r.status for r in results] == ["recorded", "duplicate", "invalid", "invalid", "invalid"]
+    assert [r.amount_paid for r in world.reimbursements.listing(me, me.ins, 10, None).items] == [26.5]
+    with pytest.raises(Forbidden):
+        world.reimbursements.load(me, batch)
+
+
+# -- catalogue ------------------------------------------------------------------------------------------------------
+def test_catalogue_consent_within_the_agreement_and_re_approval_when_it_grows(world):
+    me = world.patient()
+    world.catalogue.reference(AGENT, AppCreate(name="Glyco", category="prevention",
+                                               data_access=[{"category": "measurements", "access": "write"}]))
+    with pytest.raises(InvalidInput):
+        world.catalogue.grant(me, me.ins, "glyco", ConsentRequest(grants=[{"category": "documents",
+                                                                           "access": "read"}]))
+    view = world.catalogue.grant(me, me.ins, "glyco", ConsentRequest(grants=[{"category": "measurements",
+                                                                              "access": "write"}]))
+    assert view.effective_grants == frozenset({("measurements", "write")})
+    world.catalogue.change(AGENT, "glyco", AppChange(data_access=[{"category": "measurements", "access": "write"},
+                                                                  {"category": "agenda", "access": "read"}]))
+    assert world.catalogue.consents_of(me, me.ins).items[0].needs_reapproval is True
+
+
+# -- messaging ------------------------------------------------------------------------------------------------------
+def test_messaging_participants_status_and_closed_spaces(world):
+    me = world.patient()
+    pro = world.professional()
+    posted = world.messaging.start(pro, ConversationStart(patient_ins=me.ins, subject="Résultats", body="Bonjour"))
+    world.messaging.post(me, posted.conversation_id, MessageCreate(body="Merci"))
+    with pytest.raises(Forbidden):
+        world.messaging.close(me, posted.conversation_id)
+    world.messaging.close(pro, posted.conversation_id)
+    with pytest.raises(Conflict):
+        world.messaging.post(me, posted.conversation_id, MessageCreate(body="Encore"))
+    with pytest.raises(NotFound):
+        world.messaging.get(world.professional(), posted.conversation_id, 10, None)
+    assert len(world.messaging.listing(pro, 10, None).items) == 1
+    closing = world.accounts.get(me.ins)
+    closing.close(NOW, False)
+    world.accounts.save(closing)
+    assert world.messaging.listing(pro, 10, None).items == []
+    assert world.notifier.to(me.ins, "new_message") and "Résultats" not in str(world.notifier.sent)
