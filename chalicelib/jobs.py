@@ -17,11 +17,22 @@ from chalicelib.observability import count, flush, logger, tracer
 if TYPE_CHECKING:
     from chalicelib.services.lifecycle import JobReport
 
+def _reminders(services: Container, now: Any) -> JobReport:
+    """The daily notices that fall due: prevention reminders, then the ``space_of_age`` notices of those who
+    turned 18 (``FamilyService.run_coming_of_age``), in one report."""
+    report = services.reminders.run(now)
+    of_age = services.family.run_coming_of_age(now)
+    report.processed += of_age.processed
+    report.details.update({"space_of_age": of_age.processed, "space_of_age_failed": of_age.details["failed"],
+                           "carers_ended_at_18": of_age.details["carers_ended"]})
+    return report
+
+
 # job → how the container runs it at "now"
 RUNNERS: dict[str, Callable[[Container, Any], JobReport]] = {
     "opt-out-expiry": lambda c, now: c.lifecycle.run_opt_out_expiry(now),
     "archive-purge": lambda c, now: c.lifecycle.run_archive_purge(now),
-    "reminders": lambda c, now: c.reminders.run(now),
+    "reminders": _reminders,
 }
 
 

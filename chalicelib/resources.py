@@ -115,10 +115,17 @@ RECORDS = Table(
         Index(DUE_INDEX, Key("due_pk"), Key("due_at")),
     ),
 )
+# The access log's filters (CONTRACT §10): by actor, by mode, by both; a period is a range of the sort key.
+LOG_BY_ACTOR, LOG_BY_MODE, LOG_BY_ACTOR_MODE = "log_by_actor", "log_by_mode", "log_by_actor_mode"
 AUDIT = Table(
     logical="audit",
     purpose="Append-only access log per patient (pk LOG#{ins}) and inbox rejections per establishment "
-    "(pk REJ#{finess}).",
+    "(pk REJ#{finess}); the log's filters by actor, mode or both read its three indexes.",
+    indexes=(
+        Index(LOG_BY_ACTOR, Key("log_actor"), Key("sk")),
+        Index(LOG_BY_MODE, Key("log_mode"), Key("sk")),
+        Index(LOG_BY_ACTOR_MODE, Key("log_actor_mode"), Key("sk")),
+    ),
 )
 MESSAGING = Table(
     logical="messaging",
