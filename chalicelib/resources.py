@@ -101,8 +101,8 @@ DUE_SHARDS = 8
 ACCOUNTS = Table(
     logical="accounts",
     purpose="Accounts and everything that decides access to a space: lifecycle state, dependants, professionals "
-    "authorised or blocked, care relationships, emergency settings and accesses, app consents. One partition per "
-    "person (pk NIR#{nir}).",
+    "authorised or blocked, care relationships, emergency settings and accesses, app consents, carers, second legal "
+    "representatives and invitations. One partition per person (pk NIR#{nir}).",
     indexes=(Index(DUE_INDEX, Key("due_pk"), Key("due_at")),),
     ttl_attribute="expires_at",
 )
@@ -185,7 +185,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("archive-purge", "archive_purge", "cron(30 2 * * ? *)", 60,
              "Erases closed spaces whose archive period (10 years, or 3 months on request) has ended."),
     Schedule("reminders", "reminders", "cron(0 7 * * ? *)", 60,
-             "Sends the vaccination and screening reminders that fall due."),
+             "Sends the vaccination and screening reminders that fall due, and space_of_age at an 18th birthday."),
 )
 
 JOBS: dict[str, Schedule] = {s.job: s for s in SCHEDULES}
