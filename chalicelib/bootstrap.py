@@ -48,10 +48,21 @@ class Container:
     def notifier(self) -> Any:
         from chalicelib.adapters.notifier import AwsNotifier, RecordingNotifier
 
-        notifier = AwsNotifier(self.clients, self.settings.queue("postal-letters"))
+        notifier: Any = AwsNotifier(self.clients, self.settings.queue("postal-letters"))
         if self.settings.is_local:
-            return RecordingNotifier(notifier, self.clients("dynamodb"), self.settings.table("outbox"), self.clock)
-        return notifier
+            notifier = RecordingNotifier(notifier, self.clients("dynamodb"), self.settings.table("outbox"), self.clock)
+        return self._rate_limited(notifier)
+
+    def _rate_limited(self, notifier: Any) -> Any:
+        """Never faster than the configured sending rates, across every function (adapters/sending_rate.py)."""
+        rates = {"email": self.settings.ses_rate, "sms": self.settings.sms_rate}
+        if not any(rates.values()):
+            return notifier
+        from chalicelib.adapters.sending_rate import RateLimitedNotifier, RateLimiter
+
+        client, table = self.clients("dynamodb"), self.settings.table("waves")
+        return RateLimitedNotifier(notifier, {channel: RateLimiter(client, table, channel, rate)
+                                              for channel, rate in rates.items() if rate})
 
     @cached_property
     def access_log(self) -> Any:
@@ -176,6 +187,42 @@ class Container:
 
         return LifecycleService(self.accounts, self.notifier, self.clock, CsprngSecrets(),
                                 self.settings.secret_pepper, self.erasers, space_listeners=[self.agenda])
+
+    # -- national waves: work that runs as many units (CONTRACT §8) --------------------------------------------------
+    @cached_property
+    def waves(self) -> Any:
+        from chalicelib.adapters.waves_repo import DynamoWaves
+
+        return DynamoWaves(self.clients("dynamodb"), self.settings.table("waves"))
+
+    @cached_property
+    def queues(self) -> Any:
+        from chalicelib.adapters.queues import SqsQueues
+
+        return SqsQueues(self.clients, self.settings)
+
+    @cached_property
+    def batches(self) -> Any:
+        from chalicelib import resources
+        from chalicelib.adapters.batch_files import S3BatchFiles
+        from chalicelib.services.waves import EnrolmentBatches
+
+        files = S3BatchFiles(self.clients, self.settings.bucket("batches"), presign_seconds=900)
+        prefixes = resources.BATCHES_BUCKET.prefixes
+        return EnrolmentBatches(self.waves, files, self.queues, self.lifecycle, self.clock,
+                                uploads_prefix=prefixes["uploads"], reports_prefix=prefixes["reports"],
+                                lease_seconds=resources.CONSUMER["batch_control"].timeout_seconds + 60,
+                                unit_lease_seconds=resources.CONSUMER["enrolment_unit"].timeout_seconds + 60)
+
+    @cached_property
+    def fanout(self) -> Any:
+        from chalicelib import resources
+        from chalicelib.adapters.due_index import DynamoDueIndex
+        from chalicelib.services.fanout import FanOut
+
+        return FanOut(self.waves, self.queues, DynamoDueIndex(self.clients("dynamodb"), self.settings), self.clock,
+                      shards=resources.DUE_SHARDS,
+                      lease_seconds=resources.CONSUMER["job_unit"].timeout_seconds + 60)
 
 
 _container: Container | None = None

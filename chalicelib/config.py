@@ -39,6 +39,9 @@ class Settings:
     overrides: dict[str, str] = field(default_factory=dict)
     public_api_url: str | None = None
     presign_seconds: int = 300
+    # sends a second, across every function (the SES account's rate; SNS's SMS rate); None: not limited here
+    ses_rate: float | None = None
+    sms_rate: float | None = None
 
     @property
     def is_local(self) -> bool:
@@ -83,7 +86,18 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         overrides={k: v for k, v in env.items() if k.startswith(("ENS_TABLE_", "ENS_BUCKET_", "ENS_QUEUE_",
                                                                    "ENS_TOPIC_"))},
         public_api_url=env.get("ENS_PUBLIC_API_URL"),
+        ses_rate=_rate(env.get("ENS_SES_RATE")),
+        sms_rate=_rate(env.get("ENS_SMS_RATE")),
     )
+
+
+def _rate(raw: str | None) -> float | None:
+    """A sending rate from the environment: a positive number, else not limited."""
+    try:
+        value = float(raw) if raw else 0.0
+    except ValueError:
+        return None
+    return value if value >= 1 else None
 
 
 @lru_cache(maxsize=1)

@@ -80,3 +80,10 @@ class Unavailable(DomainError):
     """A dependency failed; nothing was changed, the call can be retried (503)."""
 
     code = "unavailable"
+
+
+class SendLater(Unavailable):
+    """A notice cannot go out now: the sending rate (the SES account's, or SES itself) is reached. Nothing was
+    sent; the caller keeps the notice to send later (503 if it reaches a client)."""
+
+    code = "sending_rate_reached"
