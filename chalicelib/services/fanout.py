@@ -69,16 +69,24 @@ class FanOut:
         """One scheduled run: every item due by ``now`` (or as many as the time allows) sent in units."""
         run_id = self.ids(self.clock.now())
         self.ledger.start_run(run_id, job.name, now, self.clock.now())
-        waiting: list[dict[str, Any]] = []
+        waiting: list[dict[str, Any]] = []  # units not sent yet
         units = items = 0
         stopped = False
 
-        def flush(force: bool) -> None:
+        def cut(source: DueSource, keys: list[str], force: bool) -> None:
+            """Units of ``unit_size`` keys (the last of a source may be shorter), sent ten at a time."""
+            nonlocal units
+            while len(keys) >= job.unit_size or (force and keys):
+                waiting.append({"run_id": run_id, "unit": units, "job": job.name, "kind": source.kind,
+                                "keys": keys[:job.unit_size], "now": iso(now)})
+                del keys[:job.unit_size]
+                units += 1
             while waiting and (force or len(waiting) >= SEND_GROUP):
                 self.queues.send(JOB_QUEUE, waiting[:SEND_GROUP])
                 del waiting[:SEND_GROUP]
 
         for source in job.sources:
+            found: list[str] = []  # keys of this source not yet in a unit (units gather keys across shards)
             for shard in range(self.shards):
                 start: dict[str, Any] | None = None
                 while not stopped:
@@ -87,15 +95,12 @@ class FanOut:
                         break
                     keys, start = self.due.page(source.table, source.kind, source.owner, shard, now, start,
                                                 self.page_size)
-                    for first in range(0, len(keys), job.unit_size):
-                        waiting.append({"run_id": run_id, "unit": units, "job": job.name, "kind": source.kind,
-                                        "keys": keys[first:first + job.unit_size], "now": iso(now)})
-                        units += 1
+                    found += keys
                     items += len(keys)
-                    flush(force=False)
+                    cut(source, found, force=False)
                     if start is None:
                         break
-        flush(force=True)
+            cut(source, found, force=True)
         self.ledger.run_dispatched(run_id, units, items, stopped)
         return {"job": job.name, "run_id": run_id, "units": units, "items": items, "complete": not stopped}
 
@@ -112,13 +117,14 @@ class FanOut:
             raise Busy(f"unit {number}", int(self.lease.total_seconds()))
         try:
             counters = step(message["job"], message["kind"], list(message["keys"]), parse(message["now"]))
+            done = self.ledger.complete_unit(scope, number, attempt.owner,
+                                             {k: int(v) for k, v in counters.items() if v})
         except Exception:
             if attempt.last:
                 self.ledger.fail_unit(scope, number, attempt.owner, {})
             else:
                 self.ledger.release_unit(scope, number, attempt.owner)
             raise
-        done = self.ledger.complete_unit(scope, number, attempt.owner, {k: int(v) for k, v in counters.items() if v})
         return "done" if done else "lost"
 
     def report(self, job: FanOutJob, run_id: str) -> dict[str, Any] | None:

@@ -295,6 +295,9 @@ class EnrolmentBatches:
             raise Busy(f"unit {number}", int(self.unit_lease.total_seconds()))
         try:
             tally = Tally.of(self._unit_rows(message))
+            completed = self.ledger.complete_unit(scope, number, attempt.owner,
+                                                  {k: v for k, v in tally.counts.items() if v}
+                                                  | {"total": tally.total})
         except Exception:
             if attempt.last:  # dead-lettered next: its rows are counted and reported as not processed
                 rows = int(message["rows"])
@@ -303,8 +306,7 @@ class EnrolmentBatches:
             else:
                 self.ledger.release_unit(scope, number, attempt.owner)
             raise
-        if not self.ledger.complete_unit(scope, number, attempt.owner,
-                                         {k: v for k, v in tally.counts.items() if v} | {"total": tally.total}):
+        if not completed:
             return "lost"
         self._maybe_finish(self.ledger.batch(batch_id))
         return "done"

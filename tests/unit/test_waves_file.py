@@ -70,7 +70,7 @@ def test_a_first_line_that_never_ends_is_not_a_header():
         header_end(b"nir" * 100, at_eof=False)
 
 
-# -- cutting into units -------------------------------------------------------------------------------------------------
+# -- cutting into units ------------------------------------------------------------------------------------------------
 def test_units_hold_at_most_unit_rows_rows_and_know_their_first_line():
     rows = "".join(csv_line([f"1800575{n:06d}00", "A", "B", "1980-05-01"]) for n in range(10))
     data = ("nir,given_name,family_name,birth_date\n" + rows).encode()
@@ -108,7 +108,7 @@ def test_blank_lines_are_not_rows_but_keep_the_line_numbers():
     assert [(r.line, r.nir) for r in rows] == [(3, "1"), (7, "2")]
 
 
-# -- reading a unit -------------------------------------------------------------------------------------------------------
+# -- reading a unit ----------------------------------------------------------------------------------------------------
 def test_a_unit_row_becomes_the_shape_of_a_post_enrolments_row_with_empty_cells_absent():
     data = csv_line(["180057512345627", " Camille ", "Martin", "1980-05-01", "", "+33612345678", "", "", "", ""])
     [row] = parse_unit(data.encode(), 42, COLUMNS)
@@ -124,7 +124,7 @@ def test_a_row_with_the_wrong_number_of_cells_or_bytes_that_are_not_utf8_is_inva
     assert rows[1].line == 8 and "UTF-8" in rows[1].problem
 
 
-# -- the report ---------------------------------------------------------------------------------------------------------
+# -- the report --------------------------------------------------------------------------------------------------------
 def test_report_lines_are_csv_that_reads_back_and_tallies():
     rows = [ReportRow(2, "1", "notified"), ReportRow(3, "2", "invalid", 'the field "nir", 15 characters'),
             ReportRow(4, "1", "duplicate", "this NIR appears earlier in the same batch")]
