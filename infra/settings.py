@@ -31,6 +31,8 @@ class StageSettings:
     log_retention_days: int
     undo_days_dynamodb: int  # point-in-time recovery window (1-35 days)
     establishment_principals: tuple[str, ...]  # who may assume the inbox upload role (ARNs); empty: this account
+    ses_rate: float = 14.0  # the SES account's maximum send rate (emails a second): notices never exceed it
+    sms_rate: float = 20.0  # SNS's SMS rate for the account (messages a second)
 
     @property
     def oidc_json(self) -> str:
@@ -88,6 +90,10 @@ def load(stage: str, context: dict[str, Any] | None) -> StageSettings:
     pitr_days = int(context.get("pointInTimeRecoveryDays", 35))
     if not 1 <= pitr_days <= 35:
         raise SettingsError(f"ens:{stage}.pointInTimeRecoveryDays: 1 to 35")
+    rates = {key: float(context.get(key, default)) for key, default in (("sesMaxSendRate", 14), ("smsMaxSendRate", 20))}
+    for key, rate in rates.items():
+        if not 1 <= rate <= 100_000:
+            raise SettingsError(f"ens:{stage}.{key}: a rate from 1 to 100,000 a second (the account's quota)")
     principals = tuple(context.get("establishmentPrincipals") or ())
     for arn in principals:
         if not arn.startswith("arn:"):
@@ -102,4 +108,6 @@ def load(stage: str, context: dict[str, Any] | None) -> StageSettings:
         log_retention_days=int(context.get("logRetentionDays", 365)),
         undo_days_dynamodb=pitr_days,
         establishment_principals=principals,
+        ses_rate=rates["sesMaxSendRate"],
+        sms_rate=rates["smsMaxSendRate"],
     )
