@@ -35,6 +35,8 @@ def cmd_info(args: argparse.Namespace) -> Any:
         "inbox_prefix": resources.INBOX_BUCKET.prefixes["inbox"],
         "quarantine_prefix": resources.INBOX_BUCKET.prefixes["quarantine"],
         "documents_bucket": settings.bucket("documents"),
+        "batches_bucket": settings.bucket("batches"),
+        "queues": {q.logical: settings.queue(q.logical) for q in resources.QUEUES},
         "tables": {t.logical: settings.table(t.logical) for t in resources.TABLES},
         "jobs": sorted(resources.JOBS),
     }
