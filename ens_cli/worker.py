@@ -104,6 +104,51 @@ def deliver_batch(app_module: Any, sqs: Any, consumer: resources.Consumer, queue
     return failed
 
 
+def drain_until_empty(app_module: Any, sqs: Any, settings: Any, only: tuple[str, ...] | None = None,
+                      rounds: int = 100_000) -> dict[str, int]:
+    """Deliver every waiting enrolment-file event and work-queue message to its function, in this process, until
+    every queue is empty (tests and benchmarks). A failed message is made visible again at once, so its retries
+    follow each other until the redrive policy dead-letters it. Returns how many invocations each function had."""
+    delivered: dict[str, int] = {}
+    queues: dict[str, tuple[str, str]] = {}
+
+    def address(logical: str) -> tuple[str, str]:
+        if logical not in queues:
+            url = sqs.get_queue_url(QueueName=settings.queue(logical))["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            queues[logical] = (url, arn)
+        return queues[logical]
+
+    rule = resources.BATCH_RULE
+    for _ in range(rounds):
+        busy = False
+        if only is None or rule.handler in only:
+            url, _arn = address(rule.local_queue)
+            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                busy = True
+                getattr(app_module, rule.handler)(json.loads(message["Body"]), LambdaContext(rule.handler, 900))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                delivered[rule.handler] = delivered.get(rule.handler, 0) + 1
+        for consumer in resources.CONSUMERS:
+            if only is not None and consumer.handler not in only:
+                continue
+            url, arn = address(consumer.queue)
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=consumer.batch_size,
+                                           AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                continue
+            busy = True
+            delivered[consumer.handler] = delivered.get(consumer.handler, 0) + 1
+            failed = deliver_batch(app_module, sqs, consumer, url, arn, messages)
+            for message in messages:
+                if message["MessageId"] in failed:
+                    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                                  VisibilityTimeout=0)
+        if not busy:
+            return delivered
+    raise RuntimeError(f"queues still busy after {rounds} rounds: {delivered}")
+
+
 def drain_consumer(app_module: Any, sqs: Any, consumer: resources.Consumer, queue_url: str, queue_arn: str,
                    stop: threading.Event) -> None:
     while not stop.is_set():

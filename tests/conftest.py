@@ -198,45 +198,14 @@ class Api:
     def queue_url(self, logical: str) -> str:
         return self.container.clients("sqs").get_queue_url(QueueName=self.settings.queue(logical))["QueueUrl"]
 
-    def drain(self, rounds: int = 200, only: tuple[str, ...] | None = None) -> dict[str, int]:
+    def drain(self, only: tuple[str, ...] | None = None) -> dict[str, int]:
         """Deliver every waiting S3 batch event and queue message to its function (ens_cli.worker's way), until
         every queue is empty; a failed message is retried at once (then dead-lettered by its redrive policy).
         Returns how many deliveries each function had."""
         import app
-        from chalicelib import resources
-        from ens_cli.worker import LambdaContext, deliver_batch
+        from ens_cli.worker import drain_until_empty
 
-        sqs = self.container.clients("sqs")
-        delivered: dict[str, int] = {}
-        for _ in range(rounds):
-            busy = False
-            rule = resources.BATCH_RULE
-            if only is None or rule.handler in only:
-                url = self.queue_url(rule.local_queue)
-                for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                    busy = True
-                    app.batch_uploaded(json.loads(message["Body"]), LambdaContext(rule.handler, 900))
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                    delivered[rule.handler] = delivered.get(rule.handler, 0) + 1
-            for consumer in resources.CONSUMERS:
-                if only is not None and consumer.handler not in only:
-                    continue
-                url = self.queue_url(consumer.queue)
-                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=consumer.batch_size,
-                                               AttributeNames=["All"]).get("Messages", [])
-                if not messages:
-                    continue
-                busy = True
-                delivered[consumer.handler] = delivered.get(consumer.handler, 0) + 1
-                failed = deliver_batch(app, sqs, consumer, url, arn, messages)
-                for message in messages:
-                    if message["MessageId"] in failed:  # retried at once here (the stack: after 30 s)
-                        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
-                                                      VisibilityTimeout=0)
-            if not busy:
-                return delivered
-        raise AssertionError(f"queues still busy after {rounds} rounds: {delivered}")
+        return drain_until_empty(app, self.container.clients("sqs"), self.settings, only=only, rounds=500)
 
     def dead_letters(self, logical: str) -> list[dict[str, Any]]:
         sqs = self.container.clients("sqs")
