@@ -227,8 +227,9 @@ class DynamoWaves:
         return ("n_" if scope.startswith("BATCH#") else "c_") + name
 
     def begin_unit(self, pk: str, number: int, owner: str, until: dt.datetime, now: dt.datetime,
-                   info: dict[str, Any]) -> UnitState:
-        """Hold unit ``number`` for this attempt, unless it is done or another live attempt holds it."""
+                   info: dict[str, Any]) -> tuple[UnitState, int]:
+        """Hold unit ``number`` for this attempt, unless it is done or another live attempt holds it; with the
+        number of attempts that held it so far (this one included)."""
         expires_at = _expiry(now, BATCH_DAYS if pk.startswith("BATCH#") else RUN_DAYS)
         names = {"#state": "state"}
         expression = "SET #state = :running, #lo = :owner, #lu = :until, #exp = :expires"
@@ -242,19 +243,20 @@ class DynamoWaves:
         expression += " ADD #att :one"
         vals["one"] = 1
         try:
-            self.table.client.update_item(
+            answer = self.table.client.update_item(
                 TableName=self.table.name, Key=key(pk, unit_sk(number)), UpdateExpression=expression,
                 ConditionExpression="attribute_not_exists(#state) OR #state = :released OR "
                 "(#state = :running AND #lu < :now)",
                 ExpressionAttributeNames=names, ExpressionAttributeValues=values(**vals),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                ReturnValues="UPDATED_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except Exception as error:
             if not is_conditional_failure(error):
                 raise
             old = getattr(error, "response", {}).get("Item")
-            state = load(old).get("state") if old else (self.table.get(pk, unit_sk(number)) or {}).get("state")
-            return UnitState.DONE if state in ("done", "failed") else UnitState.BUSY
-        return UnitState.NEW
+            found = load(old) if old else (self.table.get(pk, unit_sk(number)) or {})
+            state = UnitState.DONE if found.get("state") in ("done", "failed") else UnitState.BUSY
+            return state, int(found.get("attempts", 0))
+        return UnitState.NEW, int(load(answer.get("Attributes", {})).get("attempts", 1))
 
     def _close_unit(self, pk: str, number: int, owner: str, state: str, counters: dict[str, int]) -> bool:
         """The unit's final state and its META counters, in one transaction (False: this attempt lost it)."""

@@ -109,8 +109,8 @@ class FanOut:
         run_id, number = message["run_id"], int(message["unit"])
         scope = self.ledger.run_scope(run_id)
         now = self.clock.now()
-        state = self.ledger.begin_unit(scope, number, attempt.owner, now + self.lease, now,
-                                       {"keys": len(message["keys"])})
+        state, _ = self.ledger.begin_unit(scope, number, attempt.owner, now + self.lease, now,
+                                          {"keys": len(message["keys"])})
         if state == UnitState.DONE:
             return "duplicate"
         if state == UnitState.BUSY:

@@ -286,15 +286,15 @@ class EnrolmentBatches:
         batch_id, number = message["batch_id"], int(message["unit"])
         scope = self.ledger.batch_scope(batch_id)
         now = self.clock.now()
-        state = self.ledger.begin_unit(scope, number, attempt.owner, now + self.unit_lease, now,
-                                       {"line": message["line"], "rows": message["rows"]})
+        state, attempts = self.ledger.begin_unit(scope, number, attempt.owner, now + self.unit_lease, now,
+                                                 {"line": message["line"], "rows": message["rows"]})
         if state == UnitState.DONE:
             self._maybe_finish(self.ledger.batch(batch_id))
             return "duplicate"
         if state == UnitState.BUSY:
             raise Busy(f"unit {number}", int(self.unit_lease.total_seconds()))
         try:
-            tally = Tally.of(self._unit_rows(message))
+            tally = Tally.of(self._unit_rows(message, retried=attempts > 1))
             completed = self.ledger.complete_unit(scope, number, attempt.owner,
                                                   {k: v for k, v in tally.counts.items() if v}
                                                   | {"total": tally.total})
@@ -311,9 +311,9 @@ class EnrolmentBatches:
         self._maybe_finish(self.ledger.batch(batch_id))
         return "done"
 
-    def _unit_rows(self, message: dict[str, Any]) -> list[ReportRow]:
+    def _unit_rows(self, message: dict[str, Any], retried: bool) -> list[ReportRow]:
         part = self._part_key(message["batch_id"], int(message["unit"]))
-        written = self.files.get(part)
+        written = self.files.get(part) if retried else None
         if written is not None:  # an earlier attempt enrolled these rows and failed after: reuse its outcome
             return read_report_lines(written)
         data = self.files.read(message["key"], message.get("version"), int(message["start"]), int(message["end"]))
