@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.resources import DUE_SHARDS
+
 FACTS = "BatchGetItem accounts"  # the access decision's facts: one BatchGetItem on the patient's partition
 LOG = "PutItem audit"  # one access-log line (someone other than the patient)
 NOTICE = "SendEmail"  # the scenarios' people have an email address
-SHARDS = 8  # resources.DUE_SHARDS: a job Queries each shard of the sparse due index
+SHARDS = DUE_SHARDS  # a job Queries each shard of the sparse due index
 
 
 @dataclass(frozen=True)
