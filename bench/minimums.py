@@ -237,18 +237,22 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
         n(2 * SHARDS, "Query accounts/due") + 2 * ("GetItem accounts", "PutItem accounts", "UpdateItem records",
                                                     "GetItem accounts", "PutItem accounts", NOTICE,
                                                     "PutItem accounts"),
-        "a Query per shard for each of the two kinds (window ended, notice pending) = 16 whatever the table "
-        "size; per account: read, versioned write (opened, notice pending), first reminder scheduled; then the "
-        "notice claimed (read, versioned write: one run sends it however many race), sent, and settled (a "
+        f"a Query per shard for each of the two kinds (window ended, notice pending) = {2 * SHARDS} whatever "
+        "the table size; per account: read, versioned write (opened, notice pending), first reminder scheduled; "
+        "then the notice claimed (read, versioned write: one run sends it however many race), sent, and settled (a "
         "versioned write on the version the claim wrote)",
         "per account, settling the notice reads the account again (`LifecycleService._update` always reads) "
         "although the claim's write left its version in hand"),
     ("job: opt-out-expiry", "nothing due"): Minimum(
         n(2 * SHARDS, "Query accounts/due"), "a Query per shard and kind, each reading nothing"),
     ("job: reminders", "1 space with 1 reminder due"): Minimum(
-        (*n(SHARDS, "Query records/due"), "GetItem accounts", "UpdateItem records", NOTICE, "UpdateItem records"),
-        "a Query per shard; the space (live, birth date, contact); the reminder claimed (conditional: sent "
-        "once), the notice, the next date (conditional)",
+        (*n(SHARDS, "Query records/due"), "PutItem waves", "SendMessageBatch job-units", "UpdateItem waves",
+         "UpdateItem waves", "GetItem accounts", "UpdateItem records", NOTICE, "UpdateItem records",
+         "TransactWriteItems waves"),
+        "fanned out: the dispatcher's Query per shard, the run recorded before its first unit, its unit sent, "
+        "its unit count written; the worker's claim of the unit; the space (live, birth date, contact); the "
+        "reminder claimed (conditional: sent once), the notice, the next date (conditional); the unit completed "
+        "with the run's counters in one transaction",
         "reads the REMINDERS item again although the index Query returned it (projection ALL) and both writes "
         "are conditional"),
     ("job: archive-purge", "1 closed space due, with 1 document"): Minimum(
