@@ -9,7 +9,8 @@
   time per queue (and never more than the mapping's maximum concurrency); a message is kept invisible while its
   handler runs;
 * each job of ``resources.SCHEDULES`` is ticked at its local interval with a Scheduled Event, as EventBridge
-  Scheduler would.
+  Scheduler would (unless ``ENS_LOCAL_SCHEDULES=off``: a benchmark of one path, with no job querying the
+  emulator meanwhile).
 """
 
 from __future__ import annotations
@@ -233,7 +234,8 @@ def main() -> None:
         for _ in range(min(workers, consumer.max_concurrency)):
             threads.append(threading.Thread(target=drain_consumer, args=(app_module, sqs, consumer, url, arn, stop),
                                             daemon=True))
-    threads.append(threading.Thread(target=tick, args=(app_module, stop), daemon=True))
+    if os.environ.get("ENS_LOCAL_SCHEDULES", "on") != "off":  # off: a benchmark measures one path alone
+        threads.append(threading.Thread(target=tick, args=(app_module, stop), daemon=True))
     for thread in threads:
         thread.start()
     log("ready", queues=[c.settings.queue(r.local_queue) for r in resources.EVENT_RULES]
