@@ -53,6 +53,10 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
         "a conditional create (`attribute_not_exists`) refuses a duplicate without a read; the notice",
         "reads the account first, to tell a closed space being re-enrolled (restored) from a duplicate; a "
         "conditional create first, reading only when it fails, would save the read for new people"),
+    ("POST /enrolment-batches", "agent, a file of 1 person"): Minimum(
+        ("PutItem waves",), "the batch, awaiting its upload; the PUT URL is presigned (no call)"),
+    ("GET /enrolment-batches/{batch_id}", "agent, the batch done (its report presigned)"): Minimum(
+        ("GetItem waves",), "the batch: status, counters, report key in one item; the report's URL is presigned"),
     ("POST /activation", "the person, with NIR, card serial and code"): Minimum(
         ("GetItem accounts", "PutItem accounts", "UpdateItem records"),
         "the account (code and serial hashes, state, version), its versioned write, the first reminder scheduled"),
