@@ -52,6 +52,28 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Un rappel dans votre espace santé",
         "Bonjour,\nUn rappel de prévention vous attend dans votre espace santé. Connectez-vous pour le consulter.",
     ),
+    # family (CONTRACT §10): no name and no health information, only what the person needs to act
+    "carer_invitation": (
+        "Une invitation à devenir aidant",
+        "Bonjour,\nUne personne vous invite à devenir son aidant dans Mon Espace Santé. Connectez-vous à votre "
+        "espace santé pour accepter ou refuser cette invitation avant le {expires_at}.",
+    ),
+    "representative_invitation": (
+        "Une invitation à gérer l'espace santé d'un enfant",
+        "Bonjour,\nLe représentant légal d'un enfant vous invite à gérer avec lui l'espace santé de cet enfant. "
+        "Connectez-vous à votre espace santé pour accepter ou refuser cette invitation avant le {expires_at}.",
+    ),
+    "carer_revoked": (
+        "Vous n'êtes plus aidant",
+        "Bonjour,\nVous n'êtes plus l'aidant d'une personne dans Mon Espace Santé : vous n'avez plus accès à son "
+        "espace santé. Retrouvez les personnes que vous aidez dans votre espace.",
+    ),
+    "space_of_age": (
+        "Votre espace santé est désormais le vôtre",
+        "Bonjour,\nVous avez 18 ans : vos représentants légaux n'ont plus accès à votre espace santé. Connectez-vous "
+        "pour le prendre en main, choisir qui peut y accéder et approuver à nouveau les services que vos parents "
+        "avaient autorisés.",
+    ),
 }
 
 

@@ -26,6 +26,7 @@ from chalicelib.services.access import AccessService
 from chalicelib.services.agenda import AgendaService
 from chalicelib.services.care import CareService
 from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.family import FamilyService
 from chalicelib.services.ingest import IngestService, flag, inbox_owner
 from chalicelib.services.messaging import MessagingService
 from chalicelib.services.notices import Messenger
@@ -60,10 +61,11 @@ class World:
     pdf: fakes.RecordingRenderer = field(default_factory=fakes.RecordingRenderer)
     ics: fakes.RecordingRenderer = field(default_factory=fakes.RecordingRenderer)
     alerts: list = field(default_factory=list)
+    family_repo: fakes.FakeFamily = field(default_factory=fakes.FakeFamily)
 
     def __post_init__(self) -> None:
-        self.access = AccessService(fakes.FakeFacts(self.accounts, self.sharing_repo, self.apps, self.consents),
-                                    self.log, self.clock)
+        self.access = AccessService(fakes.FakeFacts(self.accounts, self.sharing_repo, self.apps, self.consents,
+                                                    self.family_repo), self.log, self.clock)
         self.messenger = Messenger(self.accounts, self.notifier)
         self.records = RecordService(self.documents, self.store, self.access, self.clock, self.ids, "docs")
         self.ingest = IngestService(self.documents, self.store, self.accounts, self.rejections, self.messenger,
@@ -78,6 +80,8 @@ class World:
         self.catalogue = CatalogueService(self.apps, self.consents, self.access, self.clock)
         self.messaging = MessagingService(fakes.FakeConversations(), self.documents, self.store, self.access,
                                           self.messenger, self.clock, self.ids, "docs")
+        self.family = FamilyService(self.family_repo, self.accounts, self.access, self.messenger, self.clock,
+                                    self.ids)
 
     def patient(self, status: Status = Status.ACTIVE, born: dt.date = dt.date(1980, 5, 1)) -> Actor:
         nir = make_nir(born=born)
