@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.services.lifecycle import LifecycleService
     from chalicelib.services.messaging import MessagingService
     from chalicelib.services.notices import Messenger
+    from chalicelib.services.notifications import NotificationService
     from chalicelib.services.records import RecordService
     from chalicelib.services.reimbursements import ReimbursementService
     from chalicelib.services.sharing import SharingService
@@ -115,9 +116,14 @@ class Container:
 
     @cached_property
     def messenger(self) -> Messenger:
+        """Every sender's: the contact rules, the recipient's preferences, the notification centre's copy."""
+        from chalicelib.adapters.notices_repo import DynamoNotificationCentre, DynamoPreferences
         from chalicelib.services.notices import Messenger
 
-        return Messenger(self.accounts, self.notifier)
+        return Messenger(self.accounts, self.notifier,
+                         DynamoPreferences(self._dynamodb(), self.settings.table("accounts")),
+                         DynamoNotificationCentre(self._dynamodb(), self.settings.table("records")),
+                         self.clock, self.ids)
 
     @cached_property
     def store(self) -> S3Store:
@@ -139,7 +145,7 @@ class Container:
 
         return LifecycleService(self.accounts, self.notifier, self.clock, CsprngSecrets(), self.settings.secret_pepper,
                                 self.access, erasers=lambda: self.erasers,
-                                space_listeners=lambda: self.space_listeners)
+                                space_listeners=lambda: self.space_listeners, messenger=self.messenger)
 
     @cached_property
     def records(self) -> RecordService:
@@ -215,13 +221,24 @@ class Container:
         return MessagingService(conversations, self.documents, self.store, self.access, self.messenger, self.clock,
                                 self.ids, self.settings.bucket("documents"))
 
+    @cached_property
+    def notifications(self) -> NotificationService:
+        from chalicelib.adapters.notices_repo import DynamoNotificationCentre, DynamoPreferences
+        from chalicelib.services.notifications import NotificationService
+
+        client = self._dynamodb()
+        return NotificationService(DynamoNotificationCentre(client, self.settings.table("records")),
+                                   DynamoPreferences(client, self.settings.table("accounts")), self.accounts,
+                                   self.access, self.clock)
+
     # -- registrations --------------------------------------------------------------------------------------------
     @property
     def erasers(self) -> Sequence[ArchiveEraser]:
         """Every capability that keeps a person's data, erased by the archive purge, objects before items. A new
         capability that stores anything about a person adds itself here (``tests/handlers/test_purge.py`` fails
         otherwise: it looks for anything left of the person in every table and bucket)."""
-        return [self.messaging, self.records, self.care, self.agenda, self.reimbursements, self.access_log]
+        return [self.messaging, self.records, self.care, self.agenda, self.reimbursements, self.notifications,
+                self.access_log]
 
     @property
     def space_listeners(self) -> Sequence[SpaceListener]:

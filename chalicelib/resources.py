@@ -108,12 +108,14 @@ ACCOUNTS = Table(
 )
 RECORDS = Table(
     logical="records",
-    purpose="The content of a space: documents, profile, vaccinations, measurements, appointments, reimbursements. "
-    "One partition per patient (pk PAT#{ins}).",
+    purpose="The content of a space: documents, profile, vaccinations, measurements, appointments, reimbursements, "
+    "prevention statuses and reminders, exports, the notification centre. One partition per patient "
+    "(pk PAT#{ins}). Exports and notices expire (TTL).",
     indexes=(
         Index("by_document", Key("doc_key")),
         Index(DUE_INDEX, Key("due_pk"), Key("due_at")),
     ),
+    ttl_attribute="expires_at",
 )
 AUDIT = Table(
     logical="audit",
