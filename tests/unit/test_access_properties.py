@@ -398,9 +398,9 @@ OWNER_ACTIONS = (Action.REQUEST_EXPORT, Action.READ_EXPORT, Action.SET_REMINDER_
 
 
 def test_the_patient_s_own_controls_are_the_patient_s_alone():
-    for action in OWNER_ACTIONS + (Action.READ_NOTIFICATION_PREFERENCES, Action.SET_NOTIFICATION_PREFERENCES):
+    for action in (*OWNER_ACTIONS, Action.READ_NOTIFICATION_PREFERENCES, Action.SET_NOTIFICATION_PREFERENCES):
         assert roles_for(action) == ("patient",), action
-    assert EXPORT_ACTIONS == {Action.REQUEST_EXPORT, Action.READ_EXPORT}  # what the carer rule refuses
+    assert {Action.REQUEST_EXPORT, Action.READ_EXPORT} == EXPORT_ACTIONS  # what the carer rule refuses
 
 
 @settings(max_examples=2000, deadline=None)

@@ -26,9 +26,9 @@ from chalicelib.models.care import (
     ReminderStatusUpdate,
     VaccinationCreate,
 )
-from chalicelib.models.notifications import PreferencesUpdate
 from chalicelib.models.catalogue import AppChange, AppCreate, ConsentRequest
 from chalicelib.models.messaging import ConversationStart, MessageCreate
+from chalicelib.models.notifications import PreferencesUpdate
 from chalicelib.models.records import DocumentCreate, DocumentPatch, EmergencySettings
 from chalicelib.ports import ConcurrentUpdate
 from chalicelib.services.access import AccessService
