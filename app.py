@@ -18,6 +18,7 @@ from chalicelib.api import (
     care,
     catalogue,
     devsignin,
+    exports,
     lifecycle,
     messaging,
     notifications,
@@ -37,7 +38,7 @@ if (_portal_origin := config.portal_origin()) is not None:
 
 app.register_middleware(uniform_errors, "http")
 for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp,
-                  notifications.bp, devsignin.bp):
+                  notifications.bp, exports.bp, devsignin.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).
@@ -73,3 +74,19 @@ def reminders(event: Any) -> dict[str, Any]:
     from chalicelib import jobs
 
     return jobs.run("reminders", event.to_dict())
+
+
+def _consumer(handler: str) -> dict[str, Any]:
+    consumer = resources.CONSUMER[handler]
+    return {"queue": consumer.queue, "batch_size": consumer.batch_size, "name": handler,
+            "maximum_concurrency": consumer.max_concurrency}
+
+
+# Data exports (CONTRACT §10): the queue is the function's event source (infra/ sets the real queue, partial batch
+# responses and the maximum concurrency from resources.CONSUMERS); locally the stack drains the queue into this same
+# function.
+@app.on_sqs_message(**_consumer("export_space"))
+def export_space(event: Any) -> dict[str, Any]:
+    from chalicelib.exports_worker import handle_export_units
+
+    return handle_export_units(event.to_dict(), event.context)

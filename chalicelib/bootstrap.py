@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.services.agenda import AgendaService
     from chalicelib.services.care import CareService
     from chalicelib.services.catalogue import CatalogueService
+    from chalicelib.services.exports import ExportService
     from chalicelib.services.ingest import IngestService
     from chalicelib.services.lifecycle import LifecycleService
     from chalicelib.services.messaging import MessagingService
@@ -231,14 +232,36 @@ class Container:
                                    DynamoPreferences(client, self.settings.table("accounts")), self.accounts,
                                    self.access, self.clock)
 
+    @cached_property
+    def queues(self) -> Any:
+        from chalicelib.adapters.queues import SqsQueues
+
+        return SqsQueues(self.clients, self.settings)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        from chalicelib.adapters.export_archive import S3Archives
+        from chalicelib.adapters.export_render import ExportRenderer
+        from chalicelib.adapters.exports_repo import DynamoExports
+        from chalicelib.services.exports import ExportService, SpaceServices
+
+        archives = S3Archives(self.clients, self.settings.bucket("exports"),
+                              resources.EXPORTS_BUCKET.prefixes["exports"], self.settings.presign_seconds)
+        return ExportService(
+            DynamoExports(self._dynamodb(), self.settings.table("records")), archives,
+            self.queues, self.store, ExportRenderer(), self.accounts, self.access,
+            self.messenger, self.clock, self.ids, self.settings.bucket("documents"),
+            services=lambda: SpaceServices(self.records, self.care, self.agenda, self.messaging, self.reimbursements,
+                                           self.catalogue, self.sharing))
+
     # -- registrations --------------------------------------------------------------------------------------------
     @property
     def erasers(self) -> Sequence[ArchiveEraser]:
         """Every capability that keeps a person's data, erased by the archive purge, objects before items. A new
         capability that stores anything about a person adds itself here (``tests/handlers/test_purge.py`` fails
         otherwise: it looks for anything left of the person in every table and bucket)."""
-        return [self.messaging, self.records, self.care, self.agenda, self.reimbursements, self.notifications,
-                self.access_log]
+        return [self.exports, self.messaging, self.records, self.care, self.agenda, self.reimbursements,
+                self.notifications, self.access_log]
 
     @property
     def space_listeners(self) -> Sequence[SpaceListener]:

@@ -55,6 +55,8 @@ class Bucket:
     noncurrent_version_days: int = 30
     kept_prefixes: tuple[str, ...] = ()  # logical prefixes no lifecycle rule ever expires (kept, never early)
     browser_uploads: bool = False  # the patient portal PUTs to presigned URLs: CORS allows the portal's origin
+    # logical prefix -> days after which current objects expire (files kept only as long as they serve)
+    expire_days: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,20 @@ class Queue:
     max_receive_count: int = 5
     visibility_timeout: int = 120
     local_only: bool = False  # in AWS the rule invokes the function directly; locally a queue carries events
+    age_alarm_seconds: int | None = None  # alarm when the oldest message waits longer than this (work queues)
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A Lambda function fed by an SQS queue (an event source mapping). Locally the stack drains the queue into
+    the same handler with the same event shape."""
+
+    handler: str  # the Chalice handler name in app.py
+    queue: str  # logical queue name
+    purpose: str
+    batch_size: int
+    max_concurrency: int  # MaximumConcurrency of the mapping (2-1000): bounds the parallel workers
+    timeout_seconds: int  # the function's timeout (.chalice/config.json says the same; a test checks it)
 
 
 @dataclass(frozen=True)
@@ -152,7 +168,17 @@ INBOX_BUCKET = Bucket(
     prefixes={"inbox": "inbox/", "quarantine": "quarantine/"},
     kept_prefixes=("quarantine",),
 )
-BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, INBOX_BUCKET)
+EXPORTS_BUCKET = Bucket(
+    logical="exports",
+    purpose="Data exports (portability, CONTRACT §10): exports/{export_id}/... the ZIP a person downloads by "
+    "presigned GET, and the checkpoint of an export a unit hands over to the next. Personal data kept only while it "
+    "serves: current objects expire after 3 days (the download link works 2), old versions after 1.",
+    eventbridge=False,
+    prefixes={"exports": "exports/"},
+    noncurrent_version_days=1,
+    expire_days={"exports": 3},
+)
+BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, INBOX_BUCKET, EXPORTS_BUCKET)
 
 QUEUES: tuple[Queue, ...] = (
     Queue("ingest-events", "Local stage: the EventBridge rule's target, drained into the ingest handler.",
@@ -162,6 +188,11 @@ QUEUES: tuple[Queue, ...] = (
           dead_letter="postal-dlq"),
     Queue("postal-dlq", "Letters the mailing house could not take."),
     Queue("jobs-dlq", "Scheduled job invocations that failed after their retries."),
+    # data exports (CONTRACT §10): one message per export, sent again to continue one stopped near its time limit;
+    # visibility = 6 x the consumer's timeout
+    Queue("export-units", "Exports to build, or to continue from their checkpoint.", dead_letter="export-units-dlq",
+          max_receive_count=3, visibility_timeout=5400, age_alarm_seconds=3600),
+    Queue("export-units-dlq", "Exports whose unit failed after its retries (the export is then marked failed)."),
 )
 TOPICS: tuple[Topic, ...] = (Topic("ops-alerts", "Operational alarms (errors, throttles, dead letters)."),)
 
@@ -173,6 +204,12 @@ INGEST_RULE = EventRule(
     local_queue="ingest-events",
 )
 EVENT_RULES: tuple[EventRule, ...] = (INGEST_RULE,)
+
+CONSUMERS: tuple[Consumer, ...] = (
+    Consumer("export_space", "export-units", "Builds a space's export ZIP (or continues it from its checkpoint).",
+             batch_size=1, max_concurrency=10, timeout_seconds=900),
+)
+CONSUMER: dict[str, Consumer] = {c.handler: c for c in CONSUMERS}
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("opt-out-expiry", "opt_out_expiry", "rate(1 hour)", 20,

@@ -175,6 +175,23 @@ class Api:
         assert reply.status == 200, reply
         return [d["document_id"] for d in reply.json["items"]]
 
+    def run_exports(self, context: Any = None) -> list[dict[str, Any]]:
+        """Drain the export queue into the very function Lambda runs (one message an invocation), as the local stack
+        does; ``context``: makes the Lambda context of each invocation (its remaining time drives the hand-overs)."""
+        import app
+        from ens_cli.worker import LambdaContext, sqs_event
+
+        sqs = self.container.clients("sqs")
+        url = sqs.get_queue_url(QueueName=self.settings.queue("export-units"))["QueueUrl"]
+        answers = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]).get("Messages", [])
+            if not got:
+                return answers
+            answers.append(app.export_space(sqs_event(got, "export-units"),
+                                            context() if context else LambdaContext("export_space")))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+
     def run_job(self, name: str, now: dt.datetime | None = None) -> dict[str, Any]:
         import app
         from chalicelib import resources

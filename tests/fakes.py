@@ -613,6 +613,7 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], FakeObject] = {}
+        self.contents: dict[tuple[str, str], bytes] = {}
         self.versions = 0
 
     def put(self, bucket: str, key: str, content: bytes, content_type: str = "application/pdf",
@@ -621,7 +622,15 @@ class FakeStore:
         version = f"v{self.versions}"
         self.objects[(bucket, key)] = FakeObject(key, version, len(content), content_type, metadata or {},
                                                  content[:4096], None, f"etag-{hash(content)}")
+        self.contents[(bucket, key)] = content
         return version
+
+    def stream(self, bucket: str, key: str, version_id: str | None) -> Iterator[bytes]:
+        content = self.contents.get((bucket, key))
+        if content is None:
+            raise ObjectGone(key)
+        for start in range(0, len(content), 1024):
+            yield content[start:start + 1024]
 
     def presign_put(self, bucket: str, key: str, content_type: str, size: int) -> tuple[str, dict[str, str]]:
         return f"put://{bucket}/{key}?size={size}", {"Content-Type": content_type}
@@ -744,3 +753,41 @@ class FakeConversations:
             del self.attachment_items[key]
             erased += 1
         return erased
+
+
+class FakeExports:
+    """Exports' records, newest first (time-ordered ids), versioned like DynamoExports."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Any] = {}
+
+    def add(self, export: Any) -> None:
+        if (export.ins, export.export_id) in self.items:
+            raise AlreadyExists(export.export_id)
+        export.version = 1
+        self.items[(export.ins, export.export_id)] = copy.deepcopy(export)
+
+    def get(self, ins: str, export_id: str) -> Any:
+        found = self.items.get((ins, export_id))
+        return copy.deepcopy(found) if found else None
+
+    def save(self, export: Any) -> None:
+        stored = self.items.get((export.ins, export.export_id))
+        if stored is None or stored.version != export.version:
+            raise ConcurrentUpdate(export.export_id)
+        export.version += 1
+        self.items[(export.ins, export.export_id)] = copy.deepcopy(export)
+
+    def latest(self, ins: str) -> Any:
+        mine = self.all_for(ins)
+        return mine[-1] if mine else None
+
+    def all_for(self, ins: str) -> list[Any]:
+        return [copy.deepcopy(e) for (i, _), e in sorted(self.items.items()) if i == ins]
+
+    def erase(self, ins: str) -> int:
+        gone = [k for k in self.items if k[0] == ins]
+        for k in gone:
+            del self.items[k]
+        return len(gone)
+

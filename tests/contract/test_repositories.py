@@ -19,6 +19,7 @@ from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
 from chalicelib.domain.catalogue import CatalogueApp, Consent
 from chalicelib.domain.documents import Author, Document
 from chalicelib.domain.documents import Status as DocStatus
+from chalicelib.domain.exports import Export
 from chalicelib.domain.identity import Actor, Party
 from chalicelib.domain.notices import Notification, NotificationPreferences
 from chalicelib.domain.reimbursements import Reimbursement, line_id
@@ -462,3 +463,36 @@ def test_the_facts_loader_reads_what_the_repositories_wrote(kind, tables, accoun
     me = facts.load(Actor("patient", ins=ins), None)
     assert me.caller_account.ins == ins and me.patient is None
     assert set(facts.accounts([ins, make_nir()])) == {ins}
+
+
+# -- exports ----------------------------------------------------------------------------------------------------
+@pytest.fixture
+def exports(tables):
+    from chalicelib.adapters.exports_repo import DynamoExports
+
+    return repo(tables, fakes.FakeExports, DynamoExports, "records")
+
+
+def test_exports_versioned_newest_first_and_erased(exports):
+    first = Export(f"{1:028x}", ME.id, ME, T0)
+    exports.add(first)
+    with pytest.raises(AlreadyExists):
+        exports.add(Export(f"{1:028x}", ME.id, ME, T0))
+    second = Export(f"{2:028x}", ME.id, ME, T0 + dt.timedelta(hours=1))
+    exports.add(second)
+    exports.add(Export(f"{3:028x}", "280057512345611", Party("patient", "280057512345611"), T0))
+    assert exports.latest(ME.id).export_id == second.export_id
+    stale = exports.get(ME.id, first.export_id)
+    current = exports.get(ME.id, first.export_id)
+    current.complete(T0 + dt.timedelta(minutes=5), 1234)
+    exports.save(current)
+    stale.fail("late")
+    with pytest.raises(ConcurrentUpdate):
+        exports.save(stale)
+    got = exports.get(ME.id, first.export_id)
+    assert (got.status, got.size, got.ready_at, got.expires_at) == ("ready", 1234, T0 + dt.timedelta(minutes=5),
+                                                                    T0 + dt.timedelta(days=2, minutes=5))
+    assert [e.export_id for e in exports.all_for(ME.id)] == [first.export_id, second.export_id]
+    assert exports.erase(ME.id) == 2
+    assert exports.all_for(ME.id) == [] and exports.latest("280057512345611") is not None
+
