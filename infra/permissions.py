@@ -41,6 +41,8 @@ class FunctionAccess:
     objects: tuple[ObjectAccess, ...] = ()
     notifies: bool = False  # SES email, SNS SMS, SQS postal letters (the notice channels)
     async_dead_letter: str | None = None  # logical queue receiving failed asynchronous invocations
+    sends: tuple[str, ...] = ()  # logical queues it sends work to
+    consumes: str | None = None  # the logical queue that is its event source (receive, delete, change visibility)
 
 
 API_HANDLER = "api_handler"
@@ -54,14 +56,23 @@ _VAULT_PRESIGN = ObjectAccess("documents", "documents", ("s3:PutObject", "s3:Get
 _ATTACHMENTS_PRESIGN = ObjectAccess("documents", "attachments",
                                     ("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"))
 
+# Data exports: the API signs the download (GET) of a ready ZIP; the worker streams the documents' objects into the
+# ZIP (a multipart upload) and keeps its checkpoint beside it; the archive purge erases a space's exports.
+_EXPORT_DOWNLOAD_PRESIGN = ObjectAccess("exports", "exports", ("s3:GetObject",))
+_WRITE_EXPORTS = ObjectAccess("exports", "exports", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                                                     "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"))
+_PURGE_EXPORTS = ObjectAccess("exports", "exports", ("s3:ListBucketVersions", "s3:DeleteObjectVersion",
+                                                     "s3:ListBucketMultipartUploads", "s3:AbortMultipartUpload"))
+
 FUNCTIONS: tuple[FunctionAccess, ...] = (
     FunctionAccess(
         API_HANDLER,
         "The REST API: every route of the blueprints.",
         tables={"accounts": "readwrite", "records": "readwrite", "audit": "readwrite", "messaging": "readwrite",
                 "catalogue": "readwrite"},
-        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN),
+        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN, _EXPORT_DOWNLOAD_PRESIGN),
         notifies=True,
+        sends=("export-units",),
     ),
     FunctionAccess(
         resources.INGEST_RULE.handler,
@@ -94,7 +105,8 @@ FUNCTIONS: tuple[FunctionAccess, ...] = (
         tables={"accounts": "readwrite", "records": "purge", "audit": "purge", "messaging": "purge"},
         # every version and delete marker of an erased document: nothing is left to restore
         objects=(ObjectAccess("documents", "documents", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
-                 ObjectAccess("documents", "attachments", ("s3:ListBucketVersions", "s3:DeleteObjectVersion"))),
+                 ObjectAccess("documents", "attachments", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
+                 _PURGE_EXPORTS),
         async_dead_letter="jobs-dlq",
     ),
     FunctionAccess(
@@ -104,11 +116,23 @@ FUNCTIONS: tuple[FunctionAccess, ...] = (
         notifies=True,
         async_dead_letter="jobs-dlq",
     ),
+    FunctionAccess(
+        "export_space",
+        resources.CONSUMER["export_space"].purpose + " Reads the space through the services the routes use.",
+        tables={"records": "readwrite", "accounts": "read", "audit": "readwrite", "messaging": "read",
+                "catalogue": "read"},
+        # the documents' current versions, streamed into the ZIP
+        objects=(ObjectAccess("documents", "documents", ("s3:GetObject", "s3:GetObjectVersion")), _WRITE_EXPORTS),
+        notifies=True,  # export_ready
+        sends=("export-units",),  # the next unit, after a checkpoint near the time limit
+        consumes="export-units",
+    ),
 )
 
 BY_HANDLER: dict[str, FunctionAccess] = {f.handler: f for f in FUNCTIONS}
 
 
 def handlers() -> tuple[str, ...]:
-    """Every Lambda function of the app: the API and the event and schedule handlers of `resources`."""
-    return (API_HANDLER, resources.INGEST_RULE.handler, *(s.handler for s in resources.SCHEDULES))
+    """Every Lambda function of the app: the API and the event, schedule and queue handlers of `resources`."""
+    return (API_HANDLER, resources.INGEST_RULE.handler, *(s.handler for s in resources.SCHEDULES),
+            *(c.handler for c in resources.CONSUMERS))

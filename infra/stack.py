@@ -59,9 +59,18 @@ def function_name(stage: str, handler: str) -> str:
     return f"{APP_NAME}-{stage}-{handler}"
 
 
+# bucket-level listings, granted on the bucket and limited to the prefix by the s3:prefix condition
+BUCKET_LISTS = ("s3:ListBucketVersions", "s3:ListBucketMultipartUploads")
+
+
 def sam_logical_id(handler: str) -> str:
     """The logical id `chalice package` gives a function in its SAM template."""
     return "APIHandler" if handler == permissions.API_HANDLER else to_cfn_resource_name(handler)
+
+
+def sqs_event_id(handler: str) -> str:
+    """The name `chalice package` gives a function's SQS event source."""
+    return to_cfn_resource_name(f"{handler}-sqs-event-source")
 
 
 class EnsStack(cdk.Stack):
@@ -92,6 +101,7 @@ class EnsStack(cdk.Stack):
         for handler in permissions.handlers():
             self._adjust_function(handler)
         self._adjust_ingest_rule()
+        self._adjust_consumers()
         self._adjust_schedules()
         self._adjust_api()
         self.establishment_role = self._establishment_role()
@@ -185,6 +195,12 @@ class EnsStack(cdk.Stack):
         for logical, prefix in sorted(bucket.prefixes.items()):
             if logical in bucket.kept_prefixes:
                 continue  # kept, never expired: no rule at all may touch it
+            if logical in bucket.expire_days:  # files kept only as long as they serve (personal data)
+                rules.append(s3.LifecycleRule(
+                    id=f"{logical}-retention", prefix=prefix,
+                    expiration=cdk.Duration.days(bucket.expire_days[logical]),
+                    noncurrent_version_expiration=cdk.Duration.days(bucket.noncurrent_version_days)))
+                continue
             rules.append(s3.LifecycleRule(
                 id=f"{logical}-undo-window", prefix=prefix,
                 noncurrent_version_expiration=cdk.Duration.days(bucket.noncurrent_version_days),
@@ -298,14 +314,14 @@ class EnsStack(cdk.Stack):
             bucket = self.buckets[grant.bucket]
             prefix = next(b for b in resources.BUCKETS if b.logical == grant.bucket).prefixes[grant.prefix]
             services.add("s3")
-            object_actions = [a for a in grant.actions if a != "s3:ListBucketVersions"]
+            object_actions = [a for a in grant.actions if a not in BUCKET_LISTS]
             if object_actions:
                 statements.append(iam.PolicyStatement(
                     sid=f"Objects{_camel(grant.bucket)}{_camel(grant.prefix)}{n}", actions=object_actions,
                     resources=[bucket.arn_for_objects(f"{prefix}*")]))
-            if "s3:ListBucketVersions" in grant.actions:
+            if lists := [a for a in grant.actions if a in BUCKET_LISTS]:
                 statements.append(iam.PolicyStatement(
-                    sid=f"List{_camel(grant.bucket)}{_camel(grant.prefix)}{n}", actions=["s3:ListBucketVersions"],
+                    sid=f"List{_camel(grant.bucket)}{_camel(grant.prefix)}{n}", actions=lists,
                     resources=[bucket.bucket_arn], conditions={"StringLike": {"s3:prefix": f"{prefix}*"}}))
         if access.notifies:
             services.add("sqs")
@@ -328,6 +344,18 @@ class EnsStack(cdk.Stack):
             statements.append(iam.PolicyStatement(
                 sid="FailedInvocationsToDeadLetterQueue", actions=["sqs:SendMessage"],
                 resources=[self.queues[access.async_dead_letter].queue_arn]))
+        if access.sends:
+            services.add("sqs")
+            statements.append(iam.PolicyStatement(
+                sid="SendWork", actions=["sqs:SendMessage", "sqs:GetQueueUrl"],
+                resources=[self.queues[q].queue_arn for q in access.sends]))
+        if access.consumes:
+            services.add("sqs")
+            # what the event source mapping does with the function's role, and the visibility of a held message
+            statements.append(iam.PolicyStatement(
+                sid="ConsumeItsQueue", actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                                "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"],
+                resources=[self.queues[access.consumes].queue_arn]))
         statements.append(self._use_key(*services))
         return iam.Role(
             self, f"Role-{access.handler}",
@@ -399,6 +427,17 @@ class EnsStack(cdk.Stack):
         function.add_property_override(f"Events.{logical}Event.Properties.Pattern", pattern)
         for key, value in self._rule_delivery(rule.handler).items():
             function.add_property_override(f"Events.{logical}Event.Properties.{key}", value)
+
+    def _adjust_consumers(self) -> None:
+        """Each queue of resources.CONSUMERS is its function's event source: the real queue, partial batch
+        responses, the batch size and the maximum concurrency (which bounds the parallel workers)."""
+        for consumer in resources.CONSUMERS:
+            function = self.app.get_resource(sam_logical_id(consumer.handler))
+            event = f"Events.{sqs_event_id(consumer.handler)}.Properties"
+            function.add_property_override(f"{event}.Queue", self.queues[consumer.queue].queue_arn)
+            function.add_property_override(f"{event}.BatchSize", consumer.batch_size)
+            function.add_property_override(f"{event}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+            function.add_property_override(f"{event}.ScalingConfig", {"MaximumConcurrency": consumer.max_concurrency})
 
     def _adjust_schedules(self) -> None:
         for schedule in resources.SCHEDULES:
@@ -509,6 +548,12 @@ class EnsStack(cdk.Stack):
                             f"{name}: a failed event could not even be put on its dead-letter queue",
                             lambda_metric("DestinationDeliveryFailures"))
         for logical, queue in self.queues.items():
+            declared = next(q for q in resources.QUEUES if q.logical == logical)
+            if declared.age_alarm_seconds:
+                self._alarm(f"{logical}-age", f"The oldest message of {resources.default_name(self.stage, logical)} "
+                            f"waits more than {declared.age_alarm_seconds} s: its workers are failing or too few",
+                            queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
+                            threshold=declared.age_alarm_seconds)
             if not logical.endswith("-dlq"):
                 continue
             self._alarm(f"{logical}-depth", f"Messages wait in {resources.default_name(self.stage, logical)}: "
@@ -546,6 +591,7 @@ class EnsStack(cdk.Stack):
     def _outputs(self) -> None:
         cdk.CfnOutput(self, "DocumentsBucket", value=self.buckets["documents"].bucket_name)
         cdk.CfnOutput(self, "InboxBucket", value=self.buckets["inbox"].bucket_name)
+        cdk.CfnOutput(self, "ExportsBucket", value=self.buckets["exports"].bucket_name)
         cdk.CfnOutput(self, "EstablishmentInboxRoleArn", value=self.establishment_role.role_arn)
         cdk.CfnOutput(self, "OpsAlertsTopicArn", value=self.alerts.topic_arn)
         cdk.CfnOutput(self, "PepperSecretArn", value=self.pepper.secret_arn)

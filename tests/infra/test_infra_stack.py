@@ -55,7 +55,7 @@ def queue_id(template: dict[str, Any], logical: str) -> str:
 
 
 def bucket_id(template: dict[str, Any], logical: str) -> str:
-    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket"}[logical]
+    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket", "exports": "ExportsBucket"}[logical]
     return template["Outputs"][output]["Value"]["Ref"]
 
 
@@ -310,10 +310,14 @@ def test_lifecycle_keeps_an_undo_window_and_never_expires_the_quarantine(templat
                 continue
             assert [r["NoncurrentVersionExpiration"] for r in expiring] == [
                 {"NoncurrentDays": declared.noncurrent_version_days}], f"{declared.logical}/{prefix}"
+            if logical in declared.expire_days:  # files kept only as long as they serve: exports
+                assert [r["ExpirationInDays"] for r in expiring] == [declared.expire_days[logical]]
+                continue
             # current versions never expire by lifecycle: the app (and the archive purge) decide
             assert not any(k in r for r in applying for k in ("ExpirationInDays", "ExpirationDate"))
     assert resources.INBOX_BUCKET.kept_prefixes == ("quarantine",)
     assert resources.DOCUMENTS_BUCKET.noncurrent_version_days >= 7  # long enough to notice and undo a mistake
+    assert not resources.DOCUMENTS_BUCKET.expire_days and not resources.INBOX_BUCKET.expire_days
 
 
 # -- data: queues and topic -----------------------------------------------------------------------------------------
@@ -440,9 +444,14 @@ def test_notices_go_through_ses_sns_sms_and_the_postal_queue_only(template_json:
         found = role_statements(template_json, access.handler)
         ses = [s for s in found if any(a.startswith("ses:") for a in as_list(s["Action"]))]
         sns = [s for s in found if any(a.startswith("sns:") for a in as_list(s["Action"]))]
-        sqs = {a: refs_in(s["Resource"]) for s in found for a in as_list(s["Action"]) if a.startswith("sqs:")}
+        sqs: dict[str, set[str]] = {}
+        for statement in found:
+            for action in as_list(statement["Action"]):
+                if action.startswith("sqs:"):
+                    sqs.setdefault(action, set()).update(refs_in(statement["Resource"]))
+        work = {queue_id(template_json, q) for q in (*access.sends, *([access.consumes] if access.consumes else []))}
         if not access.notifies:
-            assert not ses and not sns and "sqs:GetQueueUrl" not in sqs, access.handler
+            assert not ses and not sns and sqs.get("sqs:GetQueueUrl", set()) == work, access.handler
             continue
         [email] = ses
         assert email["Condition"] == {"StringEquals": {"ses:FromAddress": SENDER_ADDRESS}}
@@ -450,7 +459,7 @@ def test_notices_go_through_ses_sns_sms_and_the_postal_queue_only(template_json:
             SENDER_ADDRESS, SENDER_ADDRESS.split("@")[1]}
         [sms] = sns
         assert as_list(sms["Action"]) == ["sns:Publish"]
-        assert sqs["sqs:GetQueueUrl"] == {postal}
+        assert sqs["sqs:GetQueueUrl"] == {postal} | work
 
 
 def test_the_data_key_is_usable_only_through_the_data_services(template_json: dict[str, Any]) -> None:
@@ -659,3 +668,36 @@ def test_gateway_errors_have_the_apps_shape_and_unknown_paths_are_404(template_j
     for properties in responses.values():
         body = json.loads(properties["ResponseTemplates"]["application/json"])
         assert set(body) == {"code", "message"}
+
+
+# -- work queues: event source mappings ---------------------------------------------------------------------------
+
+
+def test_each_work_queue_is_the_event_source_of_its_function_with_partial_batch_responses(
+        template_json: dict[str, Any]) -> None:
+    from infra.stack import sqs_event_id
+
+    for consumer in resources.CONSUMERS:
+        events = props(function(template_json, consumer.handler))["Events"]
+        assert list(events) == [sqs_event_id(consumer.handler)]
+        event = events[sqs_event_id(consumer.handler)]
+        assert event["Type"] == "SQS"
+        assert event["Properties"]["Queue"] == {"Fn::GetAtt": [queue_id(template_json, consumer.queue), "Arn"]}
+        assert event["Properties"]["BatchSize"] == consumer.batch_size
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert event["Properties"]["ScalingConfig"] == {"MaximumConcurrency": consumer.max_concurrency}
+        queue = props(template_json["Resources"][queue_id(template_json, consumer.queue)])
+        assert queue["VisibilityTimeout"] >= props(function(template_json, consumer.handler))["Timeout"]
+        assert props(function(template_json, consumer.handler))["Timeout"] == consumer.timeout_seconds
+        assert "RedrivePolicy" in queue
+        consume = [s for s in role_statements(template_json, consumer.handler)
+                   if "sqs:ReceiveMessage" in as_list(s["Action"])]
+        assert [refs_in(s["Resource"]) for s in consume] == [{queue_id(template_json, consumer.queue)}]
+
+
+def test_the_export_queue_alarms_when_its_oldest_export_waits_too_long(template_json: dict[str, Any]) -> None:
+    alarms = {props(a)["AlarmName"]: props(a) for a in of_type(template_json, "AWS::CloudWatch::Alarm").values()}
+    age = alarms[f"ens-{STAGE}-export-units-age"]
+    assert age["MetricName"] == "ApproximateAgeOfOldestMessage" and age["Threshold"] == 3600
+    assert f"ens-{STAGE}-export-units-dlq-depth" in alarms
+
