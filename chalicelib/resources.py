@@ -72,8 +72,10 @@ class Queue:
 
 @dataclass(frozen=True)
 class Consumer:
-    """A Lambda function fed by an SQS queue (an event source mapping). Locally the stack drains the queue into
-    the same handler with the same event shape."""
+    """A Lambda function fed by an SQS queue (event source mapping with partial batch responses).
+
+    Locally the stack drains the queue into the same handler with the same event shape, at most
+    ``max_concurrency`` batches at a time (bounded by ENS_LOCAL_WORKERS)."""
 
     handler: str  # the Chalice handler name in app.py
     queue: str  # logical queue name
