@@ -100,7 +100,7 @@ class EnsStack(cdk.Stack):
         self.app = self._chalice(work_dir)
         for handler in permissions.handlers():
             self._adjust_function(handler)
-        self._adjust_ingest_rule()
+        self._adjust_rules()
         self._adjust_consumers()
         self._adjust_schedules()
         self._adjust_api()
@@ -307,9 +307,12 @@ class EnsStack(cdk.Stack):
             declared = next(t for t in resources.TABLES if t.logical == logical)
             if declared.indexes and "dynamodb:Query" in permissions.TABLE_ACTIONS[level]:
                 arns.append(f"{table.table_arn}/index/*")
+            conditions = None
+            if level == "counters":  # the sending-rate counters' keys only
+                conditions = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [permissions.COUNTER_KEYS]}}
             statements.append(iam.PolicyStatement(
                 sid=f"Table{_camel(logical)}{_camel(level)}", actions=list(permissions.TABLE_ACTIONS[level]),
-                resources=arns))
+                resources=arns, conditions=conditions))
         for n, grant in enumerate(access.objects):
             bucket = self.buckets[grant.bucket]
             prefix = next(b for b in resources.BUCKETS if b.logical == grant.bucket).prefixes[grant.prefix]
@@ -370,7 +373,9 @@ class EnsStack(cdk.Stack):
                                "ENS_SECRET_PEPPER": self.pepper.secret_value.unsafe_unwrap(),
                                # the API's CORS allows the portal's origin only (app.py reads it at import, which
                                # `chalice package` does with this environment: API Gateway's preflight names it too)
-                               "ENS_PORTAL_ORIGIN": self.settings.portal.origin}
+                               "ENS_PORTAL_ORIGIN": self.settings.portal.origin,
+                               "ENS_SES_RATE": f"{self.settings.ses_rate:g}",
+                               "ENS_SMS_RATE": f"{self.settings.sms_rate:g}"}
         # unsafe_unwrap: a CloudFormation dynamic reference, resolved at deployment; the template holds no secret.
         for logical, table in self.tables.items():
             env[resources.env_var("table", logical)] = table.table_name
@@ -416,17 +421,16 @@ class EnsStack(cdk.Stack):
                 "RetryPolicy": {"MaximumRetryAttempts": RULE_RETRIES,
                                 "MaximumEventAgeInSeconds": int(RULE_MAX_AGE.to_seconds())}}
 
-    def _adjust_ingest_rule(self) -> None:
-        """Chalice's rule matches every S3 "Object Created" of the account: narrow it to the rule's buckets, as the
-        local stack does (`ens_cli.localaws`)."""
-        rule = resources.INGEST_RULE
-        logical = sam_logical_id(rule.handler)
-        pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"],
-                   "detail": {"bucket": {"name": [self.buckets[b].bucket_name for b in rule.buckets]}}}
-        function = self.app.get_resource(logical)
-        function.add_property_override(f"Events.{logical}Event.Properties.Pattern", pattern)
-        for key, value in self._rule_delivery(rule.handler).items():
-            function.add_property_override(f"Events.{logical}Event.Properties.{key}", value)
+    def _adjust_rules(self) -> None:
+        """Chalice's rules match every S3 "Object Created" of the account: narrow each to its buckets (and key
+        prefix), as the local stack does (`ens_cli.localaws`)."""
+        for rule in resources.EVENT_RULES:
+            logical = sam_logical_id(rule.handler)
+            pattern = rule.pattern([self.buckets[b].bucket_name for b in rule.buckets])
+            function = self.app.get_resource(logical)
+            function.add_property_override(f"Events.{logical}Event.Properties.Pattern", pattern)
+            for key, value in self._rule_delivery(rule.handler).items():
+                function.add_property_override(f"Events.{logical}Event.Properties.{key}", value)
 
     def _adjust_consumers(self) -> None:
         """Each queue of resources.CONSUMERS is its function's event source: the real queue, partial batch
@@ -591,6 +595,7 @@ class EnsStack(cdk.Stack):
     def _outputs(self) -> None:
         cdk.CfnOutput(self, "DocumentsBucket", value=self.buckets["documents"].bucket_name)
         cdk.CfnOutput(self, "InboxBucket", value=self.buckets["inbox"].bucket_name)
+        cdk.CfnOutput(self, "BatchesBucket", value=self.buckets["batches"].bucket_name)
         cdk.CfnOutput(self, "ExportsBucket", value=self.buckets["exports"].bucket_name)
         cdk.CfnOutput(self, "EstablishmentInboxRoleArn", value=self.establishment_role.role_arn)
         cdk.CfnOutput(self, "OpsAlertsTopicArn", value=self.alerts.topic_arn)

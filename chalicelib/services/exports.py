@@ -41,6 +41,7 @@ from chalicelib.ports import AccountRepository, Clock, Ids, ObjectStore
 from chalicelib.services.access import AccessService
 from chalicelib.services.notices import Messenger
 from chalicelib.services.versioned import retrying
+from chalicelib.services.waves import Busy as Held
 
 if TYPE_CHECKING:
     from chalicelib.domain.agenda import Appointment
@@ -253,23 +254,31 @@ class ExportService:
         export = retrying(claim, "the export")
         if export is None:
             current = self.exports.get(ins, export_id)
-            if current is not None and current.status == "running":
-                raise Busy("Another unit is building this export: try again once its lease ends.")
+            if current is not None and current.status == "running":  # a duplicate delivery: once the lease ends
+                held = (current.claimed_until or now) - now
+                raise Held("the export", retry_after=max(5, int(held.total_seconds()) + 1))
             return UnitReport("skipped")  # done, failed, or gone
         try:
             return self._build(export, budget)
-        except Busy:
-            raise
-        except DomainError as refused:  # the decision refuses the requester now: nothing of the space goes out
+        except DomainError as refused:
+            if isinstance(refused, Busy):  # versioned writes that kept losing: as any failure, retried
+                return self._failed(export, refused, last_attempt)
+            # the decision refuses the requester now: nothing of the space goes out
             self._fail(export, refused.message)
             return UnitReport("failed", details={"reason": refused.code})
-        except Exception:
-            if last_attempt:
-                logger().exception("export failed for good", extra={"export_id": export_id})
-                self._fail(export, "The export could not be built: ask for a new one.")
-                return UnitReport("failed")
+        except Exception as error:
+            return self._failed(export, error, last_attempt)
+
+    def _failed(self, export: Export, error: Exception, last_attempt: bool) -> UnitReport:
+        """A unit that failed: retried from the last checkpoint (the error goes up to the queue), or, on its last
+        attempt, the export fails."""
+        if not last_attempt:
             self._release(export)
-            raise  # retried from the last checkpoint
+            raise error
+        logger().error("export failed for good", extra={"export_id": export.export_id,
+                                                        "error": type(error).__name__})
+        self._fail(export, "The export could not be built: ask for a new one.")
+        return UnitReport("failed")
 
     def _release(self, export: Export) -> None:
         """A failed unit lets go of its export, so that its retry need not wait for the lease to end."""

@@ -55,7 +55,8 @@ def queue_id(template: dict[str, Any], logical: str) -> str:
 
 
 def bucket_id(template: dict[str, Any], logical: str) -> str:
-    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket", "exports": "ExportsBucket"}[logical]
+    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket", "batches": "BatchesBucket",
+              "exports": "ExportsBucket"}[logical]
     return template["Outputs"][output]["Value"]["Ref"]
 
 
@@ -313,7 +314,7 @@ def test_lifecycle_keeps_an_undo_window_and_never_expires_the_quarantine(templat
                 continue
             assert [r["NoncurrentVersionExpiration"] for r in expiring] == [
                 {"NoncurrentDays": declared.noncurrent_version_days}], f"{declared.logical}/{prefix}"
-            if logical in declared.expire_days:  # files kept only as long as they serve: exports
+            if logical in declared.expire_days:  # kept only while they serve: enrolment files, reports, exports
                 assert [r["ExpirationInDays"] for r in expiring] == [declared.expire_days[logical]]
                 continue
             # current versions never expire by lifecycle: the app (and the archive purge) decide
@@ -577,7 +578,7 @@ def test_failed_asynchronous_invocations_are_retried_then_dead_lettered(template
                for c in of_type(template_json, "AWS::Lambda::EventInvokeConfig").values()}
     asynchronous = [a for a in permissions.FUNCTIONS if a.async_dead_letter]
     assert sorted(configs) == sorted(sam_logical_id(a.handler) for a in asynchronous)
-    assert {a.handler for a in asynchronous} == {resources.INGEST_RULE.handler} | {
+    assert {a.handler for a in asynchronous} == {r.handler for r in resources.EVENT_RULES} | {
         s.handler for s in resources.SCHEDULES}
     for access in asynchronous:
         c = configs[sam_logical_id(access.handler)]
@@ -673,7 +674,7 @@ def test_gateway_errors_have_the_apps_shape_and_unknown_paths_are_404(template_j
         assert set(body) == {"code", "message"}
 
 
-# -- work queues: event source mappings ---------------------------------------------------------------------------
+# -- national waves: queues, event source mappings, sending rate -------------------------------------------------
 
 
 def test_each_work_queue_is_the_event_source_of_its_function_with_partial_batch_responses(
@@ -698,9 +699,39 @@ def test_each_work_queue_is_the_event_source_of_its_function_with_partial_batch_
         assert [refs_in(s["Resource"]) for s in consume] == [{queue_id(template_json, consumer.queue)}]
 
 
-def test_the_export_queue_alarms_when_its_oldest_export_waits_too_long(template_json: dict[str, Any]) -> None:
-    alarms = {props(a)["AlarmName"]: props(a) for a in of_type(template_json, "AWS::CloudWatch::Alarm").values()}
-    age = alarms[f"ens-{STAGE}-export-units-age"]
-    assert age["MetricName"] == "ApproximateAgeOfOldestMessage" and age["Threshold"] == 3600
-    assert f"ens-{STAGE}-export-units-dlq-depth" in alarms
+def test_uploaded_enrolment_files_reach_the_splitter_and_nothing_else_does(template_json: dict[str, Any]) -> None:
+    event = _event(template_json, resources.BATCH_RULE.handler)
+    assert event["Type"] == "CloudWatchEvent"
+    assert event["Properties"]["Pattern"]["detail"] == {
+        "bucket": {"name": [{"Ref": bucket_id(template_json, "batches")}]},
+        "object": {"key": [{"prefix": resources.BATCHES_BUCKET.prefixes["uploads"]}]}}
+    assert event["Properties"]["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": [queue_id(template_json, "batch-dlq"), "Arn"]}}
+    ingest = _event(template_json, resources.INGEST_RULE.handler)["Properties"]["Pattern"]["detail"]["bucket"]["name"]
+    assert {"Ref": bucket_id(template_json, "batches")} not in ingest
 
+
+def test_work_queues_alarm_on_the_age_of_their_oldest_message(template_json: dict[str, Any]) -> None:
+    alarms = _alarms(template_json)
+    aged = [q for q in AWS_QUEUES if q.age_alarm_seconds]
+    assert {c.queue for c in resources.CONSUMERS} <= {q.logical for q in aged}
+    for queue in aged:
+        alarm = alarms[f"ens-{STAGE}-{queue.logical}-age"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateAgeOfOldestMessage")
+        assert alarm["Threshold"] == queue.age_alarm_seconds
+    for queue in ("batch-dlq", "enrolment-units-dlq", "job-units-dlq"):
+        assert f"ens-{STAGE}-{queue}-depth" in alarms
+
+
+def test_the_sending_rate_is_set_and_its_counters_are_the_only_keys_a_notifier_may_write_in_waves(
+        template_json: dict[str, Any], cdk_context: dict[str, Any]) -> None:
+    stage = cdk_context[f"ens:{STAGE}"]
+    waves = table_id(template_json, "waves")
+    for access in permissions.FUNCTIONS:
+        env = props(function(template_json, access.handler))["Environment"]["Variables"]
+        assert float(env["ENS_SES_RATE"]) == stage["sesMaxSendRate"]
+        if access.tables.get("waves") == "counters":
+            [grant] = [s for s in role_statements(template_json, access.handler)
+                       if waves in refs_in(s["Resource"])]
+            assert as_list(grant["Action"]) == ["dynamodb:UpdateItem"]
+            assert grant["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}
