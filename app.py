@@ -14,7 +14,20 @@ from typing import Any
 from chalice import Chalice, CORSConfig
 
 from chalicelib import config, resources
-from chalicelib.api import care, catalogue, devsignin, family, lifecycle, messaging, records, sharing, system, waves
+from chalicelib.api import (
+    care,
+    catalogue,
+    devsignin,
+    exports,
+    family,
+    lifecycle,
+    messaging,
+    notifications,
+    records,
+    sharing,
+    system,
+    waves,
+)
 from chalicelib.api.http import uniform_errors
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
@@ -27,7 +40,7 @@ if (_portal_origin := config.portal_origin()) is not None:
 
 app.register_middleware(uniform_errors, "http")
 for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp,
-                  family.bp, devsignin.bp, waves.bp):
+                  family.bp, notifications.bp, exports.bp, devsignin.bp, waves.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).
@@ -100,3 +113,13 @@ def job_unit(event: Any) -> dict[str, Any]:
     from chalicelib.workers import handle_job_units
 
     return handle_job_units(event.to_dict(), event.context)
+
+
+# Data exports (CONTRACT §10): the queue is the function's event source (infra/ sets the real queue, partial batch
+# responses and the maximum concurrency from resources.CONSUMERS); locally the stack drains the queue into this same
+# function.
+@app.on_sqs_message(**_consumer("export_space"))
+def export_space(event: Any) -> dict[str, Any]:
+    from chalicelib.workers import handle_export_units
+
+    return handle_export_units(event.to_dict(), event.context)

@@ -34,12 +34,14 @@ if TYPE_CHECKING:
     from chalicelib.services.agenda import AgendaService
     from chalicelib.services.care import CareService
     from chalicelib.services.catalogue import CatalogueService
+    from chalicelib.services.exports import ExportService
     from chalicelib.services.family import FamilyService
     from chalicelib.services.fanout import FanOut
     from chalicelib.services.ingest import IngestService
     from chalicelib.services.lifecycle import LifecycleService
     from chalicelib.services.messaging import MessagingService
     from chalicelib.services.notices import Messenger
+    from chalicelib.services.notifications import NotificationService
     from chalicelib.services.records import RecordService
     from chalicelib.services.reimbursements import ReimbursementService
     from chalicelib.services.sharing import SharingService
@@ -132,9 +134,14 @@ class Container:
 
     @cached_property
     def messenger(self) -> Messenger:
+        """Every sender's: the contact rules, the recipient's preferences, the notification centre's copy."""
+        from chalicelib.adapters.notices_repo import DynamoNotificationCentre, DynamoPreferences
         from chalicelib.services.notices import Messenger
 
-        return Messenger(self.accounts, self.notifier)
+        return Messenger(self.accounts, self.notifier,
+                         DynamoPreferences(self._dynamodb(), self.settings.table("accounts")),
+                         DynamoNotificationCentre(self._dynamodb(), self.settings.table("records")),
+                         self.clock, self.ids)
 
     @cached_property
     def store(self) -> S3Store:
@@ -156,7 +163,8 @@ class Container:
 
         return LifecycleService(self.accounts, self.notifier, self.clock, CsprngSecrets(), self.settings.secret_pepper,
                                 self.access, erasers=lambda: self.erasers,
-                                space_listeners=lambda: self.space_listeners, family=self.family_links)
+                                space_listeners=lambda: self.space_listeners, family=self.family_links,
+                                messenger=self.messenger)
 
     @cached_property
     def records(self) -> RecordService:
@@ -245,14 +253,40 @@ class Container:
         return MessagingService(conversations, self.documents, self.store, self.access, self.messenger, self.clock,
                                 self.ids, self.settings.bucket("documents"))
 
+    @cached_property
+    def notifications(self) -> NotificationService:
+        from chalicelib.adapters.notices_repo import DynamoNotificationCentre, DynamoPreferences
+        from chalicelib.services.notifications import NotificationService
+
+        client = self._dynamodb()
+        return NotificationService(DynamoNotificationCentre(client, self.settings.table("records")),
+                                   DynamoPreferences(client, self.settings.table("accounts")), self.accounts,
+                                   self.access, self.clock)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        from chalicelib.adapters.export_archive import S3Archives
+        from chalicelib.adapters.export_render import ExportRenderer
+        from chalicelib.adapters.exports_repo import DynamoExports
+        from chalicelib.services.exports import ExportService, SpaceServices
+
+        archives = S3Archives(self.clients, self.settings.bucket("exports"),
+                              resources.EXPORTS_BUCKET.prefixes["exports"], self.settings.presign_seconds)
+        return ExportService(
+            DynamoExports(self._dynamodb(), self.settings.table("records")), archives,
+            self.queues, self.store, ExportRenderer(), self.accounts, self.access,
+            self.messenger, self.clock, self.ids, self.settings.bucket("documents"),
+            services=lambda: SpaceServices(self.records, self.care, self.agenda, self.messaging, self.reimbursements,
+                                           self.catalogue, self.sharing))
+
     # -- registrations --------------------------------------------------------------------------------------------
     @property
     def erasers(self) -> Sequence[ArchiveEraser]:
         """Every capability that keeps a person's data, erased by the archive purge, objects before items. A new
         capability that stores anything about a person adds itself here (``tests/handlers/test_purge.py`` fails
         otherwise: it looks for anything left of the person in every table and bucket)."""
-        return [self.messaging, self.records, self.care, self.agenda, self.reimbursements, self.family,
-                self.access_log]
+        return [self.exports, self.messaging, self.records, self.care, self.agenda, self.reimbursements,
+                self.family, self.notifications, self.access_log]
 
     @property
     def space_listeners(self) -> Sequence[SpaceListener]:

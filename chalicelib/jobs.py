@@ -58,7 +58,7 @@ def fanout_job(job: str) -> FanOutJob:
                                    unit_size=10),  # a purge erases whole spaces: small units
         "reminders": FanOutJob(job, (DueSource("records", REMINDER_KIND, "ins"),
                                      DueSource("accounts", OF_AGE_DUE, "ins")),  # the 18th birthdays
-                               ("spaces", "space_of_age")),
+                               ("spaces", "space_of_age", "appointment_reminders")),
     }
     return jobs[job]
 

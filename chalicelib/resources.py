@@ -166,12 +166,14 @@ ACCOUNTS = Table(
 )
 RECORDS = Table(
     logical="records",
-    purpose="The content of a space: documents, profile, vaccinations, measurements, appointments, reimbursements. "
-    "One partition per patient (pk PAT#{ins}).",
+    purpose="The content of a space: documents, profile, vaccinations, measurements, appointments, reimbursements, "
+    "prevention statuses and reminders, exports, the notification centre. One partition per patient "
+    "(pk PAT#{ins}). Exports and notices expire (TTL).",
     indexes=(
         Index("by_document", Key("doc_key")),
         Index(DUE_INDEX, Key("due_pk"), Key("due_at")),
     ),
+    ttl_attribute="expires_at",
 )
 # The access log's filters (CONTRACT §10): by actor, by mode, by both; a period is a range of the sort key.
 LOG_BY_ACTOR, LOG_BY_MODE, LOG_BY_ACTOR_MODE = "log_by_actor", "log_by_mode", "log_by_actor_mode"
@@ -222,6 +224,16 @@ INBOX_BUCKET = Bucket(
     prefixes={"inbox": "inbox/", "quarantine": "quarantine/"},
     kept_prefixes=("quarantine",),
 )
+EXPORTS_BUCKET = Bucket(
+    logical="exports",
+    purpose="Data exports (portability, CONTRACT §10): exports/{export_id}/... the ZIP a person downloads by "
+    "presigned GET, and the checkpoint of an export a unit hands over to the next. Personal data kept only while it "
+    "serves: current objects expire after 3 days (the download link works 2), old versions after 1.",
+    eventbridge=False,
+    prefixes={"exports": "exports/"},
+    noncurrent_version_days=1,
+    expire_days={"exports": 3},
+)
 BATCHES_BUCKET = Bucket(
     logical="batches",
     purpose="Enrolment files the back office PUTs by presigned URL (uploads/{batch_id}.csv) and their per-row "
@@ -230,7 +242,7 @@ BATCHES_BUCKET = Bucket(
     noncurrent_version_days=1,
     expire_days={"uploads": 30, "reports": 30},
 )
-BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, INBOX_BUCKET, BATCHES_BUCKET)
+BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, INBOX_BUCKET, BATCHES_BUCKET, EXPORTS_BUCKET)
 
 QUEUES: tuple[Queue, ...] = (
     Queue("ingest-events", "Local stage: the EventBridge rule's target, drained into the ingest handler.",
@@ -240,6 +252,11 @@ QUEUES: tuple[Queue, ...] = (
           dead_letter="postal-dlq"),
     Queue("postal-dlq", "Letters the mailing house could not take."),
     Queue("jobs-dlq", "Scheduled job invocations that failed after their retries."),
+    # data exports (CONTRACT §10): one message per export, sent again to continue one stopped near its time limit;
+    # visibility = 6 × the consumer's timeout
+    Queue("export-units", "Exports to build, or to continue from their checkpoint.", dead_letter="export-units-dlq",
+          max_receive_count=3, visibility_timeout=5400, age_alarm_seconds=3600),
+    Queue("export-units-dlq", "Exports whose unit failed after its retries (the export is then marked failed)."),
     # national waves (CONTRACT §8): each work queue feeds one consumer; visibility = 6 × the consumer's timeout
     Queue("batch-events", "Local stage: the batch rule's target, drained into the batch_uploaded handler.",
           dead_letter="batch-dlq", local_only=True),
@@ -280,6 +297,8 @@ CONSUMERS: tuple[Consumer, ...] = (
              batch_size=1, max_concurrency=20, timeout_seconds=300),
     Consumer("job_unit", "job-units", "Does one unit of a scheduled job's due work.",
              batch_size=1, max_concurrency=20, timeout_seconds=300),
+    Consumer("export_space", "export-units", "Builds a space's export ZIP (or continues it from its checkpoint).",
+             batch_size=1, max_concurrency=10, timeout_seconds=900),
 )
 CONSUMER: dict[str, Consumer] = {c.handler: c for c in CONSUMERS}
 

@@ -1,11 +1,11 @@
-"""Handlers of the functions that national waves run on (CONTRACT §8), thin like the routes: parse the event,
-call one service, log opaque ids only.
+"""Handlers of the functions that national waves (CONTRACT §8) and data exports (§10) run on, thin like the routes:
+parse the event, call one service, log opaque ids only.
 
 * ``batch_uploaded``: the S3 "Object Created" event of an enrolment file (EventBridge), which starts its split;
-* ``batch_control``, ``enrolment_unit``, ``job_unit``: SQS event sources. Each record is one message; Powertools'
-  BatchProcessor reports the failed ones (``batchItemFailures``) so that only they are retried, then
-  dead-lettered by the queue's redrive policy. A message whose unit or batch another attempt holds is made
-  visible again once that hold may have ended, rather than after the queue's whole visibility timeout.
+* ``batch_control``, ``enrolment_unit``, ``job_unit``, ``export_space``: SQS event sources. Each record is one
+  message; Powertools' BatchProcessor reports the failed ones (``batchItemFailures``) so that only they are
+  retried, then dead-lettered by the queue's redrive policy. A message whose unit or batch another attempt holds
+  is made visible again once that hold may have ended, rather than after the queue's whole visibility timeout.
 """
 
 from __future__ import annotations
@@ -112,3 +112,17 @@ def handle_job_units(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     return _consume("job_unit", event, context, lambda body, attempt: container().fanout.run_unit(
         body, attempt, step))
+
+
+EXPORT_RESERVE_SECONDS = 60  # an export's unit hands over when less than this remains (far more than one member)
+
+
+def handle_export_units(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Data exports (CONTRACT §10): build, or continue from its checkpoint, one export. A unit near its time limit
+    checkpoints and queues the export again; a failed one is retried from the last checkpoint; the last attempt's
+    failure marks the export failed (never left running)."""
+    from chalicelib.bootstrap import container
+
+    budget = LambdaBudget(context, EXPORT_RESERVE_SECONDS)
+    return _consume("export_space", event, context, lambda body, attempt: container().exports.run(
+        body, budget, last_attempt=attempt.last).outcome)

@@ -69,9 +69,17 @@ _READ_BATCH_FILE = ObjectAccess("batches", "uploads", ("s3:GetObject", "s3:GetOb
 # the report: one part per unit, then one object assembled by multipart upload, the parts then deleted
 _WRITE_REPORTS = ObjectAccess("batches", "reports", ("s3:GetObject", "s3:PutObject", "s3:ListMultipartUploadParts",
                                                      "s3:AbortMultipartUpload", "s3:DeleteObject"))
-# the archive purge erases every version and delete marker of a space's objects: nothing is left to restore
+# Data exports: the API signs the download (GET) of a ready ZIP; the worker streams the documents' objects into the
+# ZIP (a multipart upload) and keeps its checkpoint beside it; the archive purge erases a space's exports.
+_EXPORT_DOWNLOAD_PRESIGN = ObjectAccess("exports", "exports", ("s3:GetObject",))
+_WRITE_EXPORTS = ObjectAccess("exports", "exports", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                                                     "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"))
+# the archive purge erases every version and delete marker of a space's objects: nothing is left to restore (and
+# an export's unfinished upload)
 _PURGE_OBJECTS = (ObjectAccess("documents", "documents", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
-                  ObjectAccess("documents", "attachments", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")))
+                  ObjectAccess("documents", "attachments", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
+                  ObjectAccess("exports", "exports", ("s3:ListBucketVersions", "s3:DeleteObjectVersion",
+                                                      "s3:ListBucketMultipartUploads", "s3:AbortMultipartUpload")))
 # The job functions' tables when they run their loop, and the tables their dispatcher reads when fanned out (the
 # due index of chalicelib.jobs.fanout_job's sources; a test checks they agree).
 JOB_TABLES: dict[str, dict[str, TableLevel]] = {
@@ -114,8 +122,10 @@ FUNCTIONS: tuple[FunctionAccess, ...] = (
         "The REST API: every route of the blueprints.",
         tables={"accounts": "readwrite", "records": "readwrite", "audit": "readwrite", "messaging": "readwrite",
                 "catalogue": "readwrite", "waves": "readwrite"},
-        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN, _BATCH_UPLOAD_PRESIGN, _BATCH_REPORT_PRESIGN),
+        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN, _BATCH_UPLOAD_PRESIGN, _BATCH_REPORT_PRESIGN,
+                 _EXPORT_DOWNLOAD_PRESIGN),
         notifies=True,
+        sends=("export-units",),
     ),
     FunctionAccess(
         resources.INGEST_RULE.handler,
@@ -170,6 +180,17 @@ FUNCTIONS: tuple[FunctionAccess, ...] = (
         objects=_PURGE_OBJECTS,
         notifies=True,
         consumes="job-units",
+    ),
+    FunctionAccess(
+        "export_space",
+        resources.CONSUMER["export_space"].purpose + " Reads the space through the services the routes use.",
+        tables={"records": "readwrite", "accounts": "read", "audit": "readwrite", "messaging": "read",
+                "catalogue": "read", RATE_TABLE: "counters"},
+        # the documents' current versions, streamed into the ZIP
+        objects=(ObjectAccess("documents", "documents", ("s3:GetObject", "s3:GetObjectVersion")), _WRITE_EXPORTS),
+        notifies=True,  # export_ready
+        sends=("export-units",),  # the next unit, after a checkpoint near the time limit
+        consumes="export-units",
     ),
 )
 

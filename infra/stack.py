@@ -59,6 +59,10 @@ def function_name(stage: str, handler: str) -> str:
     return f"{APP_NAME}-{stage}-{handler}"
 
 
+# bucket-level listings, granted on the bucket and limited to the prefix by the s3:prefix condition
+BUCKET_LISTS = ("s3:ListBucketVersions", "s3:ListBucketMultipartUploads")
+
+
 def sam_logical_id(handler: str) -> str:
     """The logical id `chalice package` gives a function in its SAM template."""
     return "APIHandler" if handler == permissions.API_HANDLER else to_cfn_resource_name(handler)
@@ -313,14 +317,14 @@ class EnsStack(cdk.Stack):
             bucket = self.buckets[grant.bucket]
             prefix = next(b for b in resources.BUCKETS if b.logical == grant.bucket).prefixes[grant.prefix]
             services.add("s3")
-            object_actions = [a for a in grant.actions if a != "s3:ListBucketVersions"]
+            object_actions = [a for a in grant.actions if a not in BUCKET_LISTS]
             if object_actions:
                 statements.append(iam.PolicyStatement(
                     sid=f"Objects{_camel(grant.bucket)}{_camel(grant.prefix)}{n}", actions=object_actions,
                     resources=[bucket.arn_for_objects(f"{prefix}*")]))
-            if "s3:ListBucketVersions" in grant.actions:
+            if lists := [a for a in grant.actions if a in BUCKET_LISTS]:
                 statements.append(iam.PolicyStatement(
-                    sid=f"List{_camel(grant.bucket)}{_camel(grant.prefix)}{n}", actions=["s3:ListBucketVersions"],
+                    sid=f"List{_camel(grant.bucket)}{_camel(grant.prefix)}{n}", actions=lists,
                     resources=[bucket.bucket_arn], conditions={"StringLike": {"s3:prefix": f"{prefix}*"}}))
         if access.notifies:
             services.add("sqs")
@@ -592,6 +596,7 @@ class EnsStack(cdk.Stack):
         cdk.CfnOutput(self, "DocumentsBucket", value=self.buckets["documents"].bucket_name)
         cdk.CfnOutput(self, "InboxBucket", value=self.buckets["inbox"].bucket_name)
         cdk.CfnOutput(self, "BatchesBucket", value=self.buckets["batches"].bucket_name)
+        cdk.CfnOutput(self, "ExportsBucket", value=self.buckets["exports"].bucket_name)
         cdk.CfnOutput(self, "EstablishmentInboxRoleArn", value=self.establishment_role.role_arn)
         cdk.CfnOutput(self, "OpsAlertsTopicArn", value=self.alerts.topic_arn)
         cdk.CfnOutput(self, "PepperSecretArn", value=self.pepper.secret_arn)

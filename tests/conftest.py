@@ -175,6 +175,16 @@ class Api:
         assert reply.status == 200, reply
         return [d["document_id"] for d in reply.json["items"]]
 
+    def run_exports(self, context: Any = None) -> dict[str, int]:
+        """Drain the export queue into the very function Lambda runs, as the local stack does (``self.drain``);
+        ``context``: makes the Lambda context of each invocation (its remaining time drives the hand-overs)."""
+        from unittest import mock
+
+        if context is None:
+            return self.drain(only=("export_space",))
+        with mock.patch("ens_cli.worker.LambdaContext", lambda name, timeout_seconds=300: context()):
+            return self.drain(only=("export_space",))
+
     def run_job(self, name: str, now: dt.datetime | None = None) -> dict[str, Any]:
         """The job's scheduled function, as EventBridge calls it; a fanned-out job's units are then drained into
         their workers and the whole run's report is returned (what `ens job` prints)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.domain.access import AccountFacts, AppFacts, CarerFacts, ConsentFacts, PatientFacts
 from chalicelib.domain.accounts import Account, Contact, DueKind
-from chalicelib.domain.agenda import Appointment, ReminderState
+from chalicelib.domain.agenda import Alarm, Appointment, RecommendationStatus, ReminderState
 from chalicelib.domain.audit import AccessEntry, AccessLogQuery, Rejection
 from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
 from chalicelib.domain.catalogue import CatalogueApp, Consent
@@ -31,7 +31,7 @@ from chalicelib.domain.family import (
     LimitReached,
 )
 from chalicelib.domain.identity import Actor
-from chalicelib.domain.notices import Notice, channel_for
+from chalicelib.domain.notices import Notice, Notification, NotificationPreferences, channel_for
 from chalicelib.domain.reimbursements import Reimbursement
 from chalicelib.domain.results import Page
 from chalicelib.domain.sharing import AttendingDoctor, EmergencyAccess, EmergencySettings, Relation, SharingSettings
@@ -297,15 +297,78 @@ class FakeAgenda:
     def __init__(self) -> None:
         self.items: dict[str, list[tuple[str, Appointment]]] = {}
         self.states: dict[str, dict[str, Any]] = {}
+        self.status_items: dict[str, dict[str, RecommendationStatus]] = {}
+        self.alarms: dict[tuple[str, str], Alarm] = {}
 
     def add_appointment(self, ins: str, appointment: Appointment) -> None:
+        appointment = dataclasses.replace(appointment, version=1)
         key = f"{iso_ms(appointment.start)}#{appointment.appointment_id}"
         self.items.setdefault(ins, []).append((key, appointment))
+        self._alarm_of(ins, None, appointment)
+
+    def _alarm_of(self, ins: str, before: Appointment | None, after: Appointment | None) -> None:
+        if before is not None:
+            self.alarms.pop((ins, before.alarm_id), None)
+        alarm = Alarm.for_appointment(ins, after) if after is not None else None
+        if alarm is not None:
+            self.alarms[(ins, alarm.alarm_id)] = alarm
+
+    def appointment(self, ins: str, appointment_id: str) -> Appointment | None:
+        return next((a for _, a in self.items.get(ins, []) if a.appointment_id == appointment_id), None)
+
+    def update_appointment(self, ins: str, before: Appointment, after: Appointment) -> Appointment:
+        stored = self.appointment(ins, before.appointment_id)
+        if stored is None or stored.version != before.version:
+            raise ConcurrentUpdate(before.appointment_id)
+        after = dataclasses.replace(after, version=before.version + 1)
+        self.items[ins] = [(k, a) for k, a in self.items[ins] if a.appointment_id != before.appointment_id]
+        self.items[ins].append((f"{iso_ms(after.start)}#{after.appointment_id}", after))
+        self._alarm_of(ins, before, after)
+        return after
+
+    def delete_appointment(self, ins: str, appointment: Appointment) -> None:
+        stored = self.appointment(ins, appointment.appointment_id)
+        if stored is None or stored.version != appointment.version:
+            raise ConcurrentUpdate(appointment.appointment_id)
+        self.items[ins] = [(k, a) for k, a in self.items[ins] if a.appointment_id != appointment.appointment_id]
+        self._alarm_of(ins, appointment, None)
 
     def appointments(self, ins: str, limit: int, cursor: str | None,
                      start_from: dt.datetime | None = None) -> Page[Appointment]:
         return _page(self.items.get(ins, []), limit, cursor, newest_first=False, listing=f"appt:{ins}",
                      accept=(lambda a: a.start >= start_from) if start_from else None)
+
+    def statuses(self, ins: str) -> dict[str, RecommendationStatus]:
+        return dict(self.status_items.get(ins, {}))
+
+    def put_status(self, ins: str, status: RecommendationStatus) -> None:
+        self.status_items.setdefault(ins, {})[status.reminder_id] = status
+
+    def put_alarm(self, alarm: Alarm) -> None:
+        self.alarms[(alarm.ins, alarm.alarm_id)] = alarm
+
+    def delete_alarm(self, ins: str, alarm_id: str) -> None:
+        self.alarms.pop((ins, alarm_id), None)
+
+    def due_alarms(self, ins: str, now: dt.datetime) -> list[Alarm]:
+        return sorted((a for (i, _), a in self.alarms.items() if i == ins and a.due <= now), key=lambda a: a.alarm_id)
+
+    def claim_alarm(self, alarm: Alarm, until: dt.datetime) -> bool:
+        stored = self.alarms.get((alarm.ins, alarm.alarm_id))
+        if stored is None or stored.due != alarm.due or stored.at != alarm.at:
+            return False
+        self.alarms[(alarm.ins, alarm.alarm_id)] = dataclasses.replace(stored, due_at=until)
+        return True
+
+    def finish_alarm(self, alarm: Alarm, until: dt.datetime) -> None:
+        stored = self.alarms.get((alarm.ins, alarm.alarm_id))
+        if stored is not None and stored.due == until and stored.at == alarm.at:
+            del self.alarms[(alarm.ins, alarm.alarm_id)]
+
+    def release_alarm(self, alarm: Alarm, until: dt.datetime) -> None:
+        stored = self.alarms.get((alarm.ins, alarm.alarm_id))
+        if stored is not None and stored.due == until:
+            self.alarms[(alarm.ins, alarm.alarm_id)] = dataclasses.replace(stored, due_at=alarm.due_at)
 
     def _state(self, ins: str) -> dict[str, Any]:
         return self.states.setdefault(ins, {"next_on": None, "due_at": None, "sent": set()})
@@ -337,10 +400,69 @@ class FakeAgenda:
         self._state(ins)["sent"].discard(reminder_id)
 
     def due_reminders(self, now: dt.datetime) -> list[str]:
-        return [ins for ins, s in self.states.items() if s["due_at"] is not None and s["due_at"] <= now]
+        return [ins for ins, s in self.states.items() if s["due_at"] is not None and s["due_at"] <= now] + [
+            a.ins for a in self.alarms.values() if a.due <= now]
 
     def erase(self, ins: str) -> int:
-        return len(self.items.pop(ins, [])) + int(self.states.pop(ins, None) is not None)
+        erased = len(self.items.pop(ins, [])) + int(self.states.pop(ins, None) is not None)
+        erased += len(self.status_items.pop(ins, {}))
+        for key in [k for k in self.alarms if k[0] == ins]:
+            del self.alarms[key]
+            erased += 1
+        return erased
+
+
+class FakePreferences:
+    def __init__(self) -> None:
+        self.items: dict[str, NotificationPreferences] = {}
+
+    def get(self, nir: str) -> NotificationPreferences:
+        return self.items.get(nir, NotificationPreferences())
+
+    def put(self, nir: str, preferences: NotificationPreferences) -> None:
+        self.items[nir] = preferences
+
+    def erase(self, nir: str) -> int:
+        self.items.pop(nir, None)
+        return 1
+
+
+class FakeCentre:
+    """The notification centre: each space's notices newest first, merged across the spaces asked for, with a cursor
+    per space (refused when it names a space not asked for, as the real codec refuses it)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Notification]] = {}
+
+    def record(self, notification: Notification) -> None:
+        self.items.setdefault(notification.ins, {})[notification.notification_id] = notification
+
+    def page(self, spaces: list[str], limit: int, cursor: str | None) -> Page[Notification]:
+        after = None
+        if cursor:
+            tag, _, after = cursor.partition("|")
+            if tag != ",".join(spaces) or not after:
+                raise MalformedRequest("The 'cursor' parameter belongs to another listing.", code="invalid_cursor")
+        merged = sorted((n for ins in spaces for n in self.items.get(ins, {}).values()),
+                        key=lambda n: n.notification_id, reverse=True)
+        if after:
+            merged = [n for n in merged if n.notification_id < after]
+        page = merged[:limit]
+        more = len(merged) > limit
+        return Page(page, f"{','.join(spaces)}|{page[-1].notification_id}" if more else None)
+
+    def find(self, spaces: list[str], notification_id: str) -> Notification | None:
+        return next((self.items[i][notification_id] for i in spaces if notification_id in self.items.get(i, {})),
+                    None)
+
+    def mark_read(self, notification: Notification, reader: str) -> Notification:
+        stored = self.items[notification.ins][notification.notification_id]
+        updated = dataclasses.replace(stored, read_by=stored.read_by | {reader})
+        self.items[notification.ins][notification.notification_id] = updated
+        return updated
+
+    def erase(self, ins: str) -> int:
+        return len(self.items.pop(ins, {}))
 
 
 class FakeReimbursements:
@@ -666,6 +788,7 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], FakeObject] = {}
+        self.contents: dict[tuple[str, str], bytes] = {}
         self.versions = 0
 
     def put(self, bucket: str, key: str, content: bytes, content_type: str = "application/pdf",
@@ -674,7 +797,15 @@ class FakeStore:
         version = f"v{self.versions}"
         self.objects[(bucket, key)] = FakeObject(key, version, len(content), content_type, metadata or {},
                                                  content[:4096], None, f"etag-{hash(content)}")
+        self.contents[(bucket, key)] = content
         return version
+
+    def stream(self, bucket: str, key: str, version_id: str | None) -> Iterator[bytes]:
+        content = self.contents.get((bucket, key))
+        if content is None:
+            raise ObjectGone(key)
+        for start in range(0, len(content), 1024):
+            yield content[start:start + 1024]
 
     def presign_put(self, bucket: str, key: str, content_type: str, size: int) -> tuple[str, dict[str, str]]:
         return f"put://{bucket}/{key}?size={size}", {"Content-Type": content_type}
@@ -797,3 +928,41 @@ class FakeConversations:
             del self.attachment_items[key]
             erased += 1
         return erased
+
+
+class FakeExports:
+    """Exports' records, newest first (time-ordered ids), versioned like DynamoExports."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Any] = {}
+
+    def add(self, export: Any) -> None:
+        if (export.ins, export.export_id) in self.items:
+            raise AlreadyExists(export.export_id)
+        export.version = 1
+        self.items[(export.ins, export.export_id)] = copy.deepcopy(export)
+
+    def get(self, ins: str, export_id: str) -> Any:
+        found = self.items.get((ins, export_id))
+        return copy.deepcopy(found) if found else None
+
+    def save(self, export: Any) -> None:
+        stored = self.items.get((export.ins, export.export_id))
+        if stored is None or stored.version != export.version:
+            raise ConcurrentUpdate(export.export_id)
+        export.version += 1
+        self.items[(export.ins, export.export_id)] = copy.deepcopy(export)
+
+    def latest(self, ins: str) -> Any:
+        mine = self.all_for(ins)
+        return mine[-1] if mine else None
+
+    def all_for(self, ins: str) -> list[Any]:
+        return [copy.deepcopy(e) for (i, _), e in sorted(self.items.items()) if i == ins]
+
+    def erase(self, ins: str) -> int:
+        gone = [k for k in self.items if k[0] == ins]
+        for k in gone:
+            del self.items[k]
+        return len(gone)
+

@@ -4,12 +4,15 @@ copied server-side, and the checks read only the first few kilobytes (a ranged G
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
 from chalicelib.domain.documents import SNIFF_BYTES
 from chalicelib.ports import ObjectGone
+
+CHUNK = 1024 * 1024  # what a stream reads at a time
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,17 @@ class S3Store:
         answer = self.s3.copy_object(CopySource=source, Bucket=bucket, Key=key, MetadataDirective="COPY")
         version = answer.get("VersionId")
         return str(version) if version else None
+
+    def stream(self, bucket: str, key: str, version_id: str | None, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        """The object's bytes in chunks of ``chunk_size``, read from S3 as they are consumed."""
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
+        body = self.s3.get_object(**params)["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
 
     def delete_version(self, bucket: str, key: str, version_id: str | None) -> None:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}

@@ -84,6 +84,21 @@ def list_appointments(call: Call, ins: str) -> Any:
     return container().agenda.appointments(call.caller, ins, limit, cursor, query_time(call, "from"))
 
 
+@route(bp, "/patients/{ins}/appointments/{appointment_id}", "PATCH", tag=TAG, action=Action.UPDATE_APPOINTMENT,
+       body=M + "AppointmentPatch", response=A + "Appointment", errors=(400, 403, 404, 409, 422, 503),
+       summary="Change an appointment (the patient any; others the ones they added); its reminder moves with it.")
+def update_appointment(call: Call, ins: str, appointment_id: str) -> Any:
+    return container().agenda.update_appointment(call.caller, ins, appointment_id, call.body)
+
+
+@route(bp, "/patients/{ins}/appointments/{appointment_id}", "DELETE", tag=TAG, action=Action.CANCEL_APPOINTMENT,
+       status=204, errors=(403, 404, 422, 503),
+       summary="Cancel an appointment (the patient any; others the ones they added), and its reminder.")
+def cancel_appointment(call: Call, ins: str, appointment_id: str) -> Any:
+    container().agenda.cancel_appointment(call.caller, ins, appointment_id)
+    return Reply(None, 204)
+
+
 @route(bp, "/patients/{ins}/agenda.ics", "GET", tag=TAG, action=Action.READ_AGENDA, produces="text/calendar",
        errors=(403, 404, 422), summary="The agenda as an iCalendar file (appointments and reminders).")
 def agenda_ics(call: Call, ins: str) -> Any:
@@ -97,6 +112,13 @@ def agenda_ics(call: Call, ins: str) -> Any:
        summary="Recommended vaccinations and screenings due for the patient's age and sex (French calendar).")
 def reminders(call: Call, ins: str) -> Any:
     return container().agenda.reminders(call.caller, ins)
+
+
+@route(bp, "/patients/{ins}/reminders/{reminder_id}", "PUT", tag=TAG, action=Action.SET_REMINDER_STATUS,
+       body=M + "ReminderStatusUpdate", response=A + "Reminder", errors=(400, 403, 404, 422),
+       summary="Say where a recommendation stands: planned, done, not done, or postponed until a day.")
+def set_reminder_status(call: Call, ins: str, reminder_id: str) -> Any:
+    return container().agenda.set_reminder_status(call.caller, ins, reminder_id, call.body)
 
 
 @route(bp, "/reimbursements", "POST", tag=TAG, action=Action.LOAD_REIMBURSEMENTS, body=M + "ReimbursementBatch",

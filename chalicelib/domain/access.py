@@ -57,6 +57,11 @@ class Action(StrEnum):
     # the caller's own space
     READ_ME = "read_me"
     CLOSE_SPACE = "close_space"
+    READ_NOTIFICATION_PREFERENCES = "read_notification_preferences"
+    SET_NOTIFICATION_PREFERENCES = "set_notification_preferences"
+    # the notification centre: what was sent about a space, read by those who manage it
+    READ_NOTIFICATIONS = "read_notifications"
+    MARK_NOTIFICATION_READ = "mark_notification_read"
     # establishments' own data
     READ_REJECTIONS = "read_rejections"
     # messaging
@@ -89,7 +94,10 @@ class Action(StrEnum):
     WRITE_MEASUREMENTS = "write_measurements"
     READ_AGENDA = "read_agenda"
     WRITE_AGENDA = "write_agenda"
+    UPDATE_APPOINTMENT = "update_appointment"  # PATCH: the patient any appointment, anyone else their own
+    CANCEL_APPOINTMENT = "cancel_appointment"  # DELETE: likewise
     READ_REMINDERS = "read_reminders"
+    SET_REMINDER_STATUS = "set_reminder_status"  # planned, done, not done, postponed
     READ_SUMMARY = "read_summary"
     READ_REIMBURSEMENTS = "read_reimbursements"
     MANAGE_APP_CONSENTS = "manage_app_consents"
@@ -101,11 +109,15 @@ class Action(StrEnum):
     HIDE_FROM_REPRESENTATIVES = "hide_from_representatives"  # set or lift hidden_from_representatives
     READ_INVITATIONS = "read_invitations"  # the caller's own invitations
     ANSWER_INVITATION = "answer_invitation"  # accept or refuse one of them
+    # portability (GDPR art. 20): the patient or a legal representative; never a carer (EXPORT_ACTIONS)
+    REQUEST_EXPORT = "request_export"
+    READ_EXPORT = "read_export"
 
 
 A = Action
 BACK_OFFICE_ACTIONS = frozenset({A.ENROL, A.OPT_OUT_BY_PHONE, A.MANAGE_CATALOGUE, A.LOAD_REIMBURSEMENTS})
-OWN_SPACE_ACTIONS = frozenset({A.READ_ME, A.CLOSE_SPACE, A.READ_INVITATIONS, A.ANSWER_INVITATION})
+OWN_SPACE_ACTIONS = frozenset({A.READ_ME, A.CLOSE_SPACE, A.READ_INVITATIONS, A.ANSWER_INVITATION,
+                               A.READ_NOTIFICATION_PREFERENCES, A.SET_NOTIFICATION_PREFERENCES})
 CONVERSATION_ACTIONS = frozenset({A.READ_CONVERSATION, A.POST_MESSAGE, A.CLOSE_CONVERSATION, A.READ_ATTACHMENT,
                                   A.FILE_ATTACHMENT})
 PARTICIPANT_ACTIONS = frozenset({A.LIST_CONVERSATIONS, A.READ_CONVERSATION, A.POST_MESSAGE, A.READ_ATTACHMENT})
@@ -116,7 +128,7 @@ PRO_READ_ACTIONS = frozenset({A.LIST_DOCUMENTS, A.READ_DOCUMENT, A.READ_PROFILE,
 # Feeding the record and the agenda: any professional the patient did not block (L1111-15).
 PRO_WRITE_ACTIONS = frozenset({A.ADD_DOCUMENT, A.REPLACE_DOCUMENT, A.UPDATE_DOCUMENT, A.HIDE_DOCUMENT,
                                A.HIDE_FROM_REPRESENTATIVES, A.DELETE_DOCUMENT, A.WRITE_VACCINATIONS,
-                               A.WRITE_MEASUREMENTS, A.WRITE_AGENDA})
+                               A.WRITE_MEASUREMENTS, A.WRITE_AGENDA, A.UPDATE_APPOINTMENT, A.CANCEL_APPOINTMENT})
 # Actions on one document that only its author may take (the patient masks and deletes any they see).
 AUTHOR_ACTIONS = frozenset({A.REPLACE_DOCUMENT, A.HIDE_DOCUMENT, A.HIDE_FROM_REPRESENTATIVES, A.DELETE_DOCUMENT})
 # What a carer may do in the space of the person they help: read, and add (CONTRACT §10; DOMAIN: carers cannot
@@ -128,6 +140,12 @@ CARER_ACTIONS = frozenset({A.LIST_DOCUMENTS, A.READ_DOCUMENT, A.ADD_DOCUMENT, A.
                            A.WRITE_AGENDA, A.READ_REMINDERS, A.READ_SUMMARY, A.READ_SHARING, A.REVOKE_CARER})
 # Managing a space's people: the person and their legal representatives.
 FAMILY_MANAGER_ACTIONS = frozenset({A.READ_CARERS, A.MANAGE_CARERS})
+# Changing or cancelling an appointment: the patient (or a legal representative) any of them; a professional, an
+# establishment or an app only one it added (as for adding, a professional needs no authorisation to read).
+APPOINTMENT_ACTIONS = frozenset({A.UPDATE_APPOINTMENT, A.CANCEL_APPOINTMENT})
+# Exporting a space is the patient's right or a legal representative's, never a carer's (CONTRACT §10; the carer
+# rule of the decision refuses these).
+EXPORT_ACTIONS = frozenset({A.REQUEST_EXPORT, A.READ_EXPORT})
 
 # What an app may do, as (data category, direction) of the consent it needs (CONTRACT §7). Nothing else: an app
 # never masks, hides or deletes, and never sets a visibility flag.
@@ -140,6 +158,8 @@ APP_SCOPES: Mapping[Action, tuple[str, str]] = {
     A.WRITE_MEASUREMENTS: ("measurements", "write"),
     A.READ_AGENDA: ("agenda", "read"),
     A.WRITE_AGENDA: ("agenda", "write"),
+    A.UPDATE_APPOINTMENT: ("agenda", "write"),
+    A.CANCEL_APPOINTMENT: ("agenda", "write"),
     A.READ_PROFILE: ("profile", "read"),
     A.WRITE_PROFILE: ("profile", "write"),
     A.READ_VACCINATIONS: ("vaccinations", "read"),
@@ -153,9 +173,9 @@ ROLE_ACTIONS: Mapping[str, frozenset[Action]] = {
         A.READ_REJECTIONS, A.START_CONVERSATION, A.CLOSE_CONVERSATION, A.DECLARE_CARE, A.EMERGENCY_ACCESS,
         A.HIDE_DOCUMENT},
     "professional": PRO_READ_ACTIONS | PRO_WRITE_ACTIONS | STARTER_ACTIONS | {A.DECLARE_CARE, A.EMERGENCY_ACCESS},
-    "establishment": STARTER_ACTIONS | {A.READ_REJECTIONS, A.ADD_DOCUMENT, A.REPLACE_DOCUMENT, A.LIST_DOCUMENTS,
-                                        A.READ_DOCUMENT, A.UPDATE_DOCUMENT, A.HIDE_DOCUMENT,
-                                        A.HIDE_FROM_REPRESENTATIVES, A.DELETE_DOCUMENT, A.WRITE_AGENDA},
+    "establishment": STARTER_ACTIONS | APPOINTMENT_ACTIONS | {
+        A.READ_REJECTIONS, A.ADD_DOCUMENT, A.REPLACE_DOCUMENT, A.LIST_DOCUMENTS, A.READ_DOCUMENT, A.UPDATE_DOCUMENT,
+        A.HIDE_DOCUMENT, A.HIDE_FROM_REPRESENTATIVES, A.DELETE_DOCUMENT, A.WRITE_AGENDA},
     "app": frozenset(APP_SCOPES),
 }
 
@@ -169,6 +189,11 @@ ROLE_REASONS: Mapping[tuple[str, Action], str] = {
                                              "representatives alone.",
     ("professional", A.READ_REMINDERS): "Prevention reminders are shown to the patient and their legal "
                                         "representatives alone.",
+    ("professional", A.SET_REMINDER_STATUS): "The patient (or a legal representative) says where a recommended "
+                                             "vaccination or screening stands.",
+    ("professional", A.REQUEST_EXPORT): "Exporting a space is the patient's right (or a legal representative's).",
+    ("establishment", A.REQUEST_EXPORT): "Exporting a space is the patient's right (or a legal representative's).",
+    ("app", A.REQUEST_EXPORT): "Exporting a space is the patient's right (or a legal representative's).",
     ("professional", A.WRITE_PROFILE): "The medical profile is written by the patient (or a legal representative).",
     ("professional", A.MASK_DOCUMENT): "Masking a document is the patient's choice (or a legal representative's).",
     ("establishment", A.MASK_DOCUMENT): "Masking a document is the patient's choice (or a legal representative's).",
@@ -343,6 +368,14 @@ class DocumentFacts:
     hidden_from_representatives: bool = False  # a minor's secret (L1111-5)
 
 
+@dataclass(frozen=True)
+class AppointmentFacts:
+    """Who added an appointment (its source): they alone, besides the patient, change or cancel it."""
+
+    source_role: str
+    source_id: str
+
+
 def is_legal_representative(caller_ins: str, patient: AccountFacts, today: dt.date) -> bool:
     """A legal representative acts for the child while the child is a minor (then the child takes over): decided
     from the birth date at every access, whatever the token says."""
@@ -369,6 +402,21 @@ def _no_conversation() -> Decision:
     return deny(Denial.NOT_FOUND, "not_found", "No such conversation.")
 
 
+def _no_appointment() -> Decision:
+    return deny(Denial.NOT_FOUND, "not_found", "No such appointment.")
+
+
+def _appointment(actor: Actor, appointment: AppointmentFacts | None, sees_agenda: bool) -> Decision | None:
+    """Someone other than the patient changes or cancels only an appointment they added: one they cannot see is
+    absent (404); one they see but did not add is theirs to read, not to change (403)."""
+    if appointment is None or (appointment.source_role, appointment.source_id) == (actor.role, actor.id):
+        return None
+    if not sees_agenda:
+        return _no_appointment()
+    return deny(Denial.FORBIDDEN, "not_source", "Only the patient, or whoever added this appointment, may change "
+                                                "or cancel it.")
+
+
 def role_decision(role: str, action: Action) -> Decision | None:
     """The role stage: a refusal when this kind of caller may never do ``action``, else None (go on)."""
     if action in ROLE_ACTIONS.get(role, frozenset()):
@@ -382,9 +430,9 @@ def role_decision(role: str, action: Action) -> Decision | None:
 
 
 def decide(actor: Actor, action: Action, facts: PatientFacts | None, now: dt.datetime,
-           document: DocumentFacts | None = None) -> Decision:
-    """May ``actor`` do ``action`` (on what ``facts`` describe, on ``document``) at ``now``? Pure; the single source.
-    """
+           document: DocumentFacts | None = None, appointment: AppointmentFacts | None = None) -> Decision:
+    """May ``actor`` do ``action`` (on what ``facts`` describe, on ``document`` or ``appointment``) at ``now``?
+    Pure; the single source."""
     refused = role_decision(actor.role, action)
     if refused:
         return refused
@@ -420,10 +468,16 @@ def decide(actor: Actor, action: Action, facts: PatientFacts | None, now: dt.dat
     if facts.patient is None or facts.patient.status not in LIVE:
         return _no_space()
     if role == "professional":
-        return _professional(actor, action, facts, now, document)
-    if role == "establishment":
-        return _establishment(actor, action, facts, document)
-    return _app(actor, action, facts, now, document)
+        decision = _professional(actor, action, facts, now, document)
+    elif role == "establishment":
+        decision = _establishment(actor, action, facts, document)
+    else:
+        decision = _app(actor, action, facts, now, document)
+    if decision.allowed and action in APPOINTMENT_ACTIONS:
+        # professionals and establishments never read the agenda; an app does with its patient's consent
+        sees = role == "app" and facts.consent is not None and ("agenda", "read") in facts.consent.grants
+        return _appointment(actor, appointment, sees) or decision
+    return decision
 
 
 def _caller_active(facts: PatientFacts) -> Decision | None:

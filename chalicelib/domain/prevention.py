@@ -37,6 +37,10 @@ MAX_AGE_YEARS = 120
 #: ``due_now`` also shows what falls due within this many days after today.
 UPCOMING_DAYS = 30
 
+#: How far back a recommendation still counts as due (what ``GET /reminders`` shows as due, and what is reminded
+#: once when a space opens with it overdue).
+LOOKBACK_DAYS = 365
+
 KINDS = ("vaccination", "screening")
 SEXES = ("M", "F")
 
@@ -264,6 +268,16 @@ def due_now(sex: str, birth_date: dt.date, today: dt.date, lookback_days: int = 
         raise ValueError("lookback_days must not be negative")
     start = today - dt.timedelta(days=lookback_days)
     return occurrences(sex, birth_date, start, today + dt.timedelta(days=UPCOMING_DAYS))
+
+
+def overdue(sex: str, birth_date: dt.date, today: dt.date, lookback_days: int = LOOKBACK_DAYS) -> list[Recommendation]:
+    """What was due before ``today`` (within ``lookback_days``) and is the latest occurrence of its programme:
+    a woman of 56 whose 56th birthday has passed has her breast screening overdue. One per programme; an older
+    occurrence followed by a newer one before today is superseded by it."""
+    latest: dict[str, Recommendation] = {}
+    for found in occurrences(sex, birth_date, today - dt.timedelta(days=lookback_days), today - dt.timedelta(days=1)):
+        latest[found.programme] = found  # ascending by date: the last one wins
+    return sorted(latest.values(), key=lambda r: (r.due_on, r.programme))
 
 
 def next_occurrence(sex: str, birth_date: dt.date, after: dt.date) -> Recommendation | None:

@@ -41,3 +41,15 @@ def add_years(value: dt.datetime, years: int) -> dt.datetime:
 
 def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+PARIS_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                "novembre", "décembre")
+
+
+def paris_time(value: dt.datetime) -> str:
+    """A time as a person in France reads it: "3 mars 2027 à 09:00" (Europe/Paris, summer time included)."""
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo("Europe/Paris"))
+    return f"{local.day} {PARIS_MONTHS[local.month - 1]} {local.year} à {local:%H:%M}"

@@ -132,12 +132,69 @@ class AppointmentCreate(Strict):
     location: str | None = Field(None, max_length=300)
     professional: str | None = Field(None, max_length=200, description="Name or RPPS of the professional seen.")
     note: str | None = Field(None, max_length=100, description="A short note (at most 100 characters).")
+    reminder_at: UtcDateTime | None = Field(None, description="When to send the appointment_reminder notice "
+                                                              "(before 'start', in the future).")
 
     @model_validator(mode="after")
     def _ordered(self) -> AppointmentCreate:
         if self.end is not None and self.end <= self.start:
             raise PydanticCustomError("end_before_start", "must be after 'start'",
                                       {"code": "invalid_period", "field": "end"})
+        if self.reminder_at is not None and self.reminder_at >= self.start:
+            raise PydanticCustomError("reminder_after_start", "must be before 'start'",
+                                      {"code": "invalid_reminder_at", "field": "reminder_at"})
+        return self
+
+
+class AppointmentPatch(Strict):
+    """A change of an appointment: the fields given change, the others stay. ``reminder_at: null`` cancels the
+    reminder; moving ``start`` without giving ``reminder_at`` moves the reminder with it."""
+
+    noun: ClassVar[str] = "a change of an appointment"
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    start: UtcDateTime | None = None
+    end: UtcDateTime | None = None
+    location: str | None = Field(None, max_length=300)
+    professional: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=100)
+    reminder_at: UtcDateTime | None = Field(None, description="null: no reminder any more.")
+
+    @model_validator(mode="after")
+    def _something(self) -> AppointmentPatch:
+        if not self.model_fields_set:
+            raise PydanticCustomError("nothing_to_change", "is missing: a change gives at least one of 'title', "
+                                                           "'start', 'end', 'location', 'professional', 'note' or "
+                                                           "'reminder_at'",
+                                      {"code": "missing_field", "field": "title"})
+        if self.title is None and "title" in self.model_fields_set:
+            raise PydanticCustomError("title_required", "cannot be removed: an appointment has a title",
+                                      {"code": "invalid_title", "field": "title"})
+        if self.start is None and "start" in self.model_fields_set:
+            raise PydanticCustomError("start_required", "cannot be removed: an appointment has a start",
+                                      {"code": "invalid_start", "field": "start"})
+        return self
+
+    def changes(self) -> dict[str, object]:
+        """The fields given (None for a field set to null)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ReminderStatusUpdate(Strict):
+    noun: ClassVar[str] = "a recommendation's status"
+
+    status: Literal["planned", "done", "not_done", "postponed"] = Field(
+        description="planned (to do), done, not_done, or postponed until 'postponed_until'.")
+    postponed_until: dt.date | None = Field(None, description="With 'postponed': the day to be reminded again.")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ReminderStatusUpdate:
+        if self.status == "postponed" and self.postponed_until is None:
+            raise PydanticCustomError("postponed_without_date", "is required when 'status' is 'postponed'",
+                                      {"code": "missing_field", "field": "postponed_until"})
+        if self.status != "postponed" and self.postponed_until is not None:
+            raise PydanticCustomError("date_without_postponing", "goes only with 'status': 'postponed'",
+                                      {"code": "invalid_postponed_until", "field": "postponed_until"})
         return self
 
 

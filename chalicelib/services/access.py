@@ -16,6 +16,7 @@ from typing import Protocol
 from chalicelib.domain.access import (
     AccountFacts,
     Action,
+    AppointmentFacts,
     ConversationFacts,
     Decision,
     Denial,
@@ -91,15 +92,18 @@ class Grant:
         of the space (whether the access is logged is the decision's ``logged``: a carer's is)."""
         return self.mode in (Mode.SELF, Mode.REPRESENTATIVE, Mode.CARER)
 
-    def decide(self, action: Action | None = None, document: DocumentFacts | None = None) -> Decision:
-        return decide(self.actor, action or self.action, self.facts, self.now, document)
+    def decide(self, action: Action | None = None, document: DocumentFacts | None = None,
+               appointment: AppointmentFacts | None = None) -> Decision:
+        return decide(self.actor, action or self.action, self.facts, self.now, document, appointment)
 
     def sees(self, document: DocumentFacts, action: Action | None = None) -> bool:
         return self.decide(action, document).allowed
 
-    def require(self, document: DocumentFacts | None = None, action: Action | None = None) -> None:
-        """Raise the refusal unless ``action`` (default: the granted one) is allowed on ``document``."""
-        decision = self.decide(action, document)
+    def require(self, document: DocumentFacts | None = None, action: Action | None = None,
+                appointment: AppointmentFacts | None = None) -> None:
+        """Raise the refusal unless ``action`` (default: the granted one) is allowed on ``document`` (or
+        ``appointment``)."""
+        decision = self.decide(action, document, appointment)
         if not decision.allowed:
             raise refusal(decision)
 
@@ -159,6 +163,16 @@ class AccessService:
             if decide(grant.actor, Action.READ_CONVERSATION, facts, grant.now).allowed:
                 visible.append(conversation)
         return visible
+
+    def spaces_allowed(self, grant: Grant, candidates: Sequence[str]) -> list[str]:
+        """The spaces among ``candidates`` on which the granted action is allowed too (the spaces a person
+        manages: the notification centre), decided one by one with one batch read of their accounts."""
+        if not candidates:
+            return []
+        accounts = self.facts.accounts(candidates)
+        return [ins for ins in candidates
+                if decide(grant.actor, grant.action, replace(grant.facts, patient=accounts.get(ins)),
+                          grant.now).allowed]
 
     def record(self, ins: str, actor: Actor, action: str, mode: Mode, document_id: str | None = None,
                reason: str | None = None) -> None:

@@ -224,7 +224,7 @@ class IngestService:
                 self.access.record(current.ins, Actor(role="establishment", finess=current.author.id),
                                    "add_document", Mode.NORMAL, current.document_id)
             elif effect == "notice":
-                self.messenger.tell(current.ins, "document_added")
+                self.messenger.tell(current.ins, "document_added", origin=current.author.role)
             current = retrying(self._crossing_off(current, effect), "the document")
 
     def _crossing_off(self, doc: Document, effect: str) -> Callable[[], Document | None]:

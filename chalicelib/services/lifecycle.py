@@ -24,7 +24,7 @@ from chalicelib.domain.accounts import (
 )
 from chalicelib.domain.family import Helped, HelpLink, Kind
 from chalicelib.domain.identity import Actor
-from chalicelib.domain.notices import Notice, channel_for
+from chalicelib.domain.notices import channel_for
 from chalicelib.domain.results import InvalidRow
 from chalicelib.domain.timeutil import iso
 from chalicelib.errors import Conflict, NotFound, Unauthenticated
@@ -110,7 +110,7 @@ class LifecycleService:
     def __init__(self, accounts: AccountRepository, notifier: Notifier, clock: Clock, secrets: SecretGenerator,
                  pepper: str, access: AccessService, erasers: Callable[[], Sequence[ArchiveEraser]] = _none,
                  space_listeners: Callable[[], Sequence[SpaceListener]] = _none,
-                 family: FamilyLinks | None = None) -> None:
+                 family: FamilyLinks | None = None, messenger: Messenger | None = None) -> None:
         self.accounts = accounts
         self.notifier = notifier
         self.clock = clock
@@ -120,7 +120,7 @@ class LifecycleService:
         self.erasers = erasers
         self.space_listeners = space_listeners
         self.family = family
-        self.messenger = Messenger(accounts, notifier)
+        self.messenger = messenger or Messenger(accounts, notifier)
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _hash(self, nir: str, value: str) -> str:
@@ -153,7 +153,8 @@ class LifecycleService:
                 logger().exception("space listener failed", extra={"listener": type(listener).__name__})
 
     def _send(self, account: Account, kind: str, data: dict[str, str] | None = None) -> None:
-        self.notifier.send(Notice(kind=kind, to=account.nir, data=data or {}), self.messenger.contact_for(account))
+        """Through the messenger (the law requires every notice of the lifecycle: no preference stops one)."""
+        self.messenger.deliver(account, kind, data)
 
     # -- enrolment -----------------------------------------------------------------------------------------------
     def enrol(self, actor: Actor, batch: EnrolmentBatch) -> list[RowResult]:

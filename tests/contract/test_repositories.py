@@ -13,13 +13,15 @@ from helpers import make_nir, make_rpps
 
 from chalicelib.domain.access import EmergencySettings
 from chalicelib.domain.accounts import Account, Contact, Status
-from chalicelib.domain.agenda import Appointment
+from chalicelib.domain.agenda import Alarm, Appointment, RecommendationStatus
 from chalicelib.domain.audit import AccessEntry, Rejection
 from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
 from chalicelib.domain.catalogue import CatalogueApp, Consent
 from chalicelib.domain.documents import Author, Document
 from chalicelib.domain.documents import Status as DocStatus
+from chalicelib.domain.exports import Export
 from chalicelib.domain.identity import Actor, Party
+from chalicelib.domain.notices import Notification, NotificationPreferences
 from chalicelib.domain.reimbursements import Reimbursement, line_id
 from chalicelib.domain.sharing import AttendingDoctor, EmergencyAccess, Relation
 from chalicelib.errors import MalformedRequest
@@ -190,6 +192,103 @@ def test_agenda_reminders_claimed_once_advanced_once(agenda):
     assert ins not in agenda.due_reminders(T0)
     agenda.erase(ins)
     assert agenda.reminders(ins).next_on is None
+
+
+def test_agenda_appointments_changed_and_cancelled_with_their_reminder_and_versions(agenda):
+    ins = make_nir()
+    start = T0 + dt.timedelta(days=3)
+    first = Appointment("a1", "rdv", start, start + dt.timedelta(minutes=30), ME, T0,
+                        reminder_at=start - dt.timedelta(days=1))
+    agenda.add_appointment(ins, first)
+    stored = agenda.appointment(ins, "a1")
+    assert stored is not None and stored.version == 1 and stored.reminder_at == first.reminder_at
+    [alarm] = agenda.due_alarms(ins, start)
+    assert alarm.kind == "appointment" and alarm.ref == "a1" and ins in agenda.due_reminders(start)
+    later = start + dt.timedelta(days=7)
+    moved = agenda.update_appointment(ins, stored, Appointment("a1", "rdv", later, later + dt.timedelta(hours=1), ME,
+                                                               T0, reminder_at=later - dt.timedelta(hours=2)))
+    assert moved.version == 2 and [a.start for a in walk(lambda n, c: agenda.appointments(ins, n, c))] == [later]
+    assert agenda.due_alarms(ins, start) == [] and agenda.due_alarms(ins, later)[0].at == moved.reminder_at
+    with pytest.raises(ConcurrentUpdate):
+        agenda.update_appointment(ins, stored, stored)  # an old version
+    with pytest.raises(ConcurrentUpdate):
+        agenda.delete_appointment(ins, stored)
+    agenda.delete_appointment(ins, moved)
+    assert agenda.appointment(ins, "a1") is None and agenda.due_alarms(ins, later) == []
+    assert walk(lambda n, c: agenda.appointments(ins, n, c)) == []
+
+
+def test_agenda_alarms_claimed_once_released_and_finished(agenda):
+    ins = make_nir()
+    alarm = Alarm.for_recommendation(ins, "dtp-adult:2026-12-01", "postponed", T0)
+    agenda.put_alarm(alarm)
+    [due] = agenda.due_alarms(ins, T0)
+    until = T0 + dt.timedelta(minutes=15)
+    assert agenda.claim_alarm(due, until) is True
+    assert agenda.claim_alarm(due, until) is False  # another run
+    assert agenda.due_alarms(ins, T0) == []  # held until the lease ends
+    agenda.release_alarm(due, until)
+    [again] = agenda.due_alarms(ins, T0)
+    assert agenda.claim_alarm(again, until) is True
+    agenda.finish_alarm(again, until)
+    assert agenda.due_alarms(ins, until) == [] and ins not in agenda.due_reminders(until)
+
+
+def test_agenda_statuses_and_erase(agenda):
+    ins = make_nir()
+    status = RecommendationStatus("dtp-adult:2026-12-01", "postponed", T0, ME, dt.date(2027, 2, 1))
+    agenda.put_status(ins, status)
+    assert agenda.statuses(ins) == {"dtp-adult:2026-12-01": status}
+    agenda.put_alarm(Alarm.for_recommendation(ins, "dtp-adult:2026-12-01", "postponed", T0))
+    agenda.add_appointment(ins, Appointment("a1", "rdv", T0, T0 + dt.timedelta(hours=1), ME, T0,
+                                            reminder_at=T0 - dt.timedelta(hours=1)))
+    agenda.erase(ins)
+    assert agenda.statuses(ins) == {} and agenda.due_alarms(ins, T0) == [] and agenda.appointment(ins, "a1") is None
+
+
+# -- notification centre and preferences ------------------------------------------------------------------------------
+@pytest.fixture
+def centre(tables):
+    from chalicelib.adapters.notices_repo import DynamoNotificationCentre
+
+    return repo(tables, fakes.FakeCentre, DynamoNotificationCentre, "records")
+
+
+@pytest.fixture
+def preferences(tables):
+    from chalicelib.adapters.notices_repo import DynamoPreferences
+
+    return repo(tables, fakes.FakePreferences, DynamoPreferences, "accounts")
+
+
+def test_preferences_default_on_and_kept(preferences):
+    nir = make_nir()
+    assert preferences.get(nir) == NotificationPreferences()
+    chosen = NotificationPreferences(document=False, prevention=False, updated_at=T0)
+    preferences.put(nir, chosen)
+    assert preferences.get(nir) == chosen
+    preferences.erase(nir)
+    assert preferences.get(nir) == NotificationPreferences()
+
+
+def test_the_centre_merges_spaces_newest_first_with_read_state_per_reader(centre):
+    mine, child, other = make_nir(), make_nir(), make_nir()
+    for n, ins in enumerate([mine, child, mine, other, child, mine]):
+        centre.record(Notification(f"{n:012x}{'0' * 16}", ins, "document_added", T0 + dt.timedelta(seconds=n),
+                                   "email", {"n": str(n)}))
+    seen = walk(lambda n, c: centre.page([mine, child], n, c))
+    assert [x.data["n"] for x in seen] == ["5", "4", "2", "1", "0"]
+    assert [x.data["n"] for x in centre.page([child], 10, None).items] == ["4", "1"]
+    found = centre.find([mine, child], seen[1].notification_id)
+    assert found is not None and found.ins == child
+    assert centre.find([mine], seen[1].notification_id) is None  # not one of these spaces
+    read = centre.mark_read(found, mine)
+    assert read.read_for(mine) and not read.read_for(child)
+    assert centre.mark_read(read, mine).read_by == frozenset({mine})  # idempotent
+    with pytest.raises(MalformedRequest):
+        centre.page([mine], 1, centre.page([mine, child], 1, None).next_cursor)  # another listing's cursor
+    centre.erase(child)
+    assert [x.data["n"] for x in walk(lambda n, c: centre.page([mine, child], n, c))] == ["5", "2", "0"]
 
 
 # -- reimbursements --------------------------------------------------------------------------------------------------
@@ -364,3 +463,36 @@ def test_the_facts_loader_reads_what_the_repositories_wrote(kind, tables, accoun
     me = facts.load(Actor("patient", ins=ins), None)
     assert me.caller_account.ins == ins and me.patient is None
     assert set(facts.accounts([ins, make_nir()])) == {ins}
+
+
+# -- exports ----------------------------------------------------------------------------------------------------
+@pytest.fixture
+def exports(tables):
+    from chalicelib.adapters.exports_repo import DynamoExports
+
+    return repo(tables, fakes.FakeExports, DynamoExports, "records")
+
+
+def test_exports_versioned_newest_first_and_erased(exports):
+    first = Export(f"{1:028x}", ME.id, ME, T0)
+    exports.add(first)
+    with pytest.raises(AlreadyExists):
+        exports.add(Export(f"{1:028x}", ME.id, ME, T0))
+    second = Export(f"{2:028x}", ME.id, ME, T0 + dt.timedelta(hours=1))
+    exports.add(second)
+    exports.add(Export(f"{3:028x}", "280057512345611", Party("patient", "280057512345611"), T0))
+    assert exports.latest(ME.id).export_id == second.export_id
+    stale = exports.get(ME.id, first.export_id)
+    current = exports.get(ME.id, first.export_id)
+    current.complete(T0 + dt.timedelta(minutes=5), 1234)
+    exports.save(current)
+    stale.fail("late")
+    with pytest.raises(ConcurrentUpdate):
+        exports.save(stale)
+    got = exports.get(ME.id, first.export_id)
+    assert (got.status, got.size, got.ready_at, got.expires_at) == ("ready", 1234, T0 + dt.timedelta(minutes=5),
+                                                                    T0 + dt.timedelta(days=2, minutes=5))
+    assert [e.export_id for e in exports.all_for(ME.id)] == [first.export_id, second.export_id]
+    assert exports.erase(ME.id) == 2
+    assert exports.all_for(ME.id) == [] and exports.latest("280057512345611") is not None
+

@@ -55,7 +55,8 @@ def queue_id(template: dict[str, Any], logical: str) -> str:
 
 
 def bucket_id(template: dict[str, Any], logical: str) -> str:
-    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket", "batches": "BatchesBucket"}[logical]
+    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket", "batches": "BatchesBucket",
+              "exports": "ExportsBucket"}[logical]
     return template["Outputs"][output]["Value"]["Ref"]
 
 
@@ -265,7 +266,10 @@ def test_buckets_are_versioned_kms_encrypted_private_and_send_events_to_eventbri
         assert p["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
                                                        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
         assert p["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-        assert p["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+        if declared.eventbridge:
+            assert p["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+        else:  # nothing listens to it (the exports' bucket: the worker writes, the person downloads)
+            assert "NotificationConfiguration" not in p, declared.logical
         assert bucket["DeletionPolicy"] == "Retain"
     # no custom resource (and its Lambda function) to configure notifications
     assert not of_type(template_json, "Custom::S3BucketNotifications")
@@ -310,7 +314,7 @@ def test_lifecycle_keeps_an_undo_window_and_never_expires_the_quarantine(templat
                 continue
             assert [r["NoncurrentVersionExpiration"] for r in expiring] == [
                 {"NoncurrentDays": declared.noncurrent_version_days}], f"{declared.logical}/{prefix}"
-            if logical in declared.expire_days:  # files kept only as long as they serve: enrolment files, reports
+            if logical in declared.expire_days:  # kept only while they serve: enrolment files, reports, exports
                 assert [r["ExpirationInDays"] for r in expiring] == [declared.expire_days[logical]]
                 continue
             # current versions never expire by lifecycle: the app (and the archive purge) decide
@@ -688,6 +692,7 @@ def test_each_work_queue_is_the_event_source_of_its_function_with_partial_batch_
         assert event["Properties"]["ScalingConfig"] == {"MaximumConcurrency": consumer.max_concurrency}
         queue = props(template_json["Resources"][queue_id(template_json, consumer.queue)])
         assert queue["VisibilityTimeout"] >= props(function(template_json, consumer.handler))["Timeout"]
+        assert props(function(template_json, consumer.handler))["Timeout"] == consumer.timeout_seconds
         assert "RedrivePolicy" in queue
         consume = [s for s in role_statements(template_json, consumer.handler)
                    if "sqs:ReceiveMessage" in as_list(s["Action"])]

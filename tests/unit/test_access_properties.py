@@ -13,12 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.access import (
+    APPOINTMENT_ACTIONS,
     CONVERSATION_ACTIONS,
+    EXPORT_ACTIONS,
     OWN_SPACE_ACTIONS,
     ROLE_ACTIONS,
     AccountFacts,
     Action,
     AppFacts,
+    AppointmentFacts,
     CarerFacts,
     ConsentFacts,
     ConversationFacts,
@@ -479,3 +482,66 @@ def test_only_the_author_or_the_minor_sets_a_minors_secret(world, with_document)
         assert world.actor.role in ("professional", "establishment") or _self(world)
         if with_document:
             assert world.author_is_caller
+
+
+# -- #15: appointments changed or cancelled, and the patient's own controls -------------------------------------------
+@st.composite
+def appointment_worlds(draw) -> tuple[World, AppointmentFacts, Action]:
+    world = draw(worlds())
+    if world.actor.role == "app" and draw(st.booleans()):  # an agenda app, with some of the agenda's consent
+        agenda = frozenset({("agenda", "read"), ("agenda", "write")})
+        grants = draw(st.frozensets(st.sampled_from(sorted(agenda)), min_size=1))
+        facts = PatientFacts(**{**world.facts.__dict__, "app": AppFacts("online", agenda),
+                                "consent": ConsentFacts(grants)})
+        world = World(world.actor, facts, world.document, world.author_is_caller)
+    own = (world.actor.role, world.actor.id or "")
+    source = draw(st.sampled_from([own, ("patient", PATIENT), ("professional", "10000000017"),
+                                   ("app", "other-app")]))
+    return world, AppointmentFacts(*source), draw(st.sampled_from(sorted(APPOINTMENT_ACTIONS)))
+
+
+def _expected_on_appointment(w: World, appointment: AppointmentFacts, action: Action) -> str:
+    """First, the space (as for adding an appointment); then, for anyone but the patient, the appointment's source."""
+    space = decide(w.actor, Action.WRITE_AGENDA, w.facts, NOW)
+    if not space.allowed:
+        return space.denial.value
+    if w.actor.role == "patient" or (appointment.source_role, appointment.source_id) == (w.actor.role, w.actor.id):
+        return ALLOW
+    sees = w.actor.role == "app" and w.facts.consent is not None and ("agenda", "read") in w.facts.consent.grants
+    return FORBIDDEN if sees else NOT_FOUND
+
+
+@settings(max_examples=3000, deadline=None)
+@given(appointment_worlds())
+def test_appointments_are_changed_by_the_patient_or_by_whoever_added_them(case):
+    world, appointment, action = case
+    decision = decide(world.actor, action, world.facts, NOW, appointment=appointment)
+    assert (ALLOW if decision.allowed else decision.denial.value) == _expected_on_appointment(
+        world, appointment, action), (world, appointment, action)
+
+
+OWNER_ACTIONS = (Action.REQUEST_EXPORT, Action.READ_EXPORT, Action.SET_REMINDER_STATUS, Action.READ_NOTIFICATIONS,
+                 Action.MARK_NOTIFICATION_READ)
+
+
+def test_the_patient_s_own_controls_are_the_patient_s_alone():
+    for action in (*OWNER_ACTIONS, Action.READ_NOTIFICATION_PREFERENCES, Action.SET_NOTIFICATION_PREFERENCES):
+        assert roles_for(action) == ("patient",), action
+    assert {Action.REQUEST_EXPORT, Action.READ_EXPORT} == EXPORT_ACTIONS  # what the carer rule refuses
+
+
+@settings(max_examples=2000, deadline=None)
+@given(worlds(), st.sampled_from(OWNER_ACTIONS))
+def test_exports_statuses_and_the_centre_follow_the_space_rules(world, action):
+    """The patient in their own space, a legal representative in a minor's live space; nobody else."""
+    decision = decide(world.actor, action, world.facts, NOW)
+    if world.actor.role != "patient":
+        assert not decision.allowed
+        return
+    table = FORBIDDEN
+    if _caller_active(world):
+        if _self(world):
+            table = ALLOW
+        elif _representative(world):
+            table = ALLOW if _live(world) else NOT_FOUND
+    assert (ALLOW if decision.allowed else decision.denial.value) == table

@@ -17,9 +17,18 @@ from chalicelib.domain.documents import Status as DocStatus
 from chalicelib.domain.identity import Actor
 from chalicelib.domain.results import InvalidRow
 from chalicelib.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound
-from chalicelib.models.care import AppointmentCreate, MeasurementCreate, Profile, ReimbursementBatch, VaccinationCreate
+from chalicelib.models.care import (
+    AppointmentCreate,
+    AppointmentPatch,
+    MeasurementCreate,
+    Profile,
+    ReimbursementBatch,
+    ReminderStatusUpdate,
+    VaccinationCreate,
+)
 from chalicelib.models.catalogue import AppChange, AppCreate, ConsentRequest
 from chalicelib.models.messaging import ConversationStart, MessageCreate
+from chalicelib.models.notifications import PreferencesUpdate
 from chalicelib.models.records import DocumentCreate, DocumentPatch, EmergencySettings
 from chalicelib.ports import ConcurrentUpdate
 from chalicelib.services.access import AccessService
@@ -30,6 +39,7 @@ from chalicelib.services.family import FamilyService
 from chalicelib.services.ingest import IngestService, flag, inbox_owner
 from chalicelib.services.messaging import MessagingService
 from chalicelib.services.notices import Messenger
+from chalicelib.services.notifications import NotificationService
 from chalicelib.services.records import RecordService
 from chalicelib.services.reimbursements import ReimbursementService
 from chalicelib.services.sharing import SharingService
@@ -60,13 +70,16 @@ class World:
     reimbursements_repo: fakes.FakeReimbursements = field(default_factory=fakes.FakeReimbursements)
     pdf: fakes.RecordingRenderer = field(default_factory=fakes.RecordingRenderer)
     ics: fakes.RecordingRenderer = field(default_factory=fakes.RecordingRenderer)
+    centre: fakes.FakeCentre = field(default_factory=fakes.FakeCentre)
+    preferences: fakes.FakePreferences = field(default_factory=fakes.FakePreferences)
     alerts: list = field(default_factory=list)
     family_repo: fakes.FakeFamily = field(default_factory=fakes.FakeFamily)
 
     def __post_init__(self) -> None:
         self.access = AccessService(fakes.FakeFacts(self.accounts, self.sharing_repo, self.apps, self.consents,
                                                     self.family_repo), self.log, self.clock)
-        self.messenger = Messenger(self.accounts, self.notifier)
+        self.messenger = Messenger(self.accounts, self.notifier, self.preferences, self.centre, self.clock, self.ids)
+        self.notifications = NotificationService(self.centre, self.preferences, self.accounts, self.access, self.clock)
         self.records = RecordService(self.documents, self.store, self.access, self.clock, self.ids, "docs")
         self.ingest = IngestService(self.documents, self.store, self.accounts, self.rejections, self.messenger,
                                     self.access, self.clock, "docs", "inbox",
@@ -83,8 +96,8 @@ class World:
         self.family = FamilyService(self.family_repo, self.accounts, self.access, self.messenger, self.clock,
                                     self.ids)
 
-    def patient(self, status: Status = Status.ACTIVE, born: dt.date = dt.date(1980, 5, 1)) -> Actor:
-        nir = make_nir(born=born)
+    def patient(self, status: Status = Status.ACTIVE, born: dt.date = dt.date(1980, 5, 1), sex: int = 1) -> Actor:
+        nir = make_nir(sex, born)
         self.accounts.add(Account(nir=nir, given_name="Camille", family_name="Martin", birth_date=born, status=status,
                                   notified_at=NOW, contact=Contact(email="c@example.org")))
         return Actor("patient", ins=nir)
@@ -270,6 +283,84 @@ def test_agenda_appointments_export_and_reminders_sent_once(world):
     assert world.agenda.run(later).processed >= 1
     assert world.agenda.run(later).processed == 0
     assert world.notifier.to(me.ins, "reminder")
+
+
+def test_an_appointment_reminder_that_fails_to_go_is_sent_by_the_next_run_and_only_once(world):
+    me = world.patient()
+    start = NOW + dt.timedelta(days=2)
+    appointment = world.agenda.add_appointment(me, me.ins, AppointmentCreate(
+        title="Dentiste", start=start, reminder_at=start - dt.timedelta(days=1)))
+    due = start - dt.timedelta(days=1)
+    world.notifier.fail = True
+    with pytest.raises(RuntimeError):
+        world.agenda.run(due)
+    world.notifier.fail = False
+    assert world.agenda.run(due).details["appointment_reminders"] == 1  # released, not lost
+    assert world.agenda.run(due + dt.timedelta(hours=1)).details["appointment_reminders"] == 0
+    [notice] = world.notifier.to(me.ins, "appointment_reminder")
+    assert notice.data["appointment_id"] == appointment.appointment_id and "Dentiste" not in str(notice.data)
+
+
+def test_a_claimed_alarm_is_another_run_s_and_a_moved_appointment_keeps_its_new_reminder(world):
+    me = world.patient()
+    start = NOW + dt.timedelta(days=2)
+    appointment = world.agenda.add_appointment(me, me.ins, AppointmentCreate(
+        title="Dentiste", start=start, reminder_at=start - dt.timedelta(days=1)))
+    [alarm] = world.agenda_repo.due_alarms(me.ins, start)
+    assert world.agenda_repo.claim_alarm(alarm, start)  # another run holds it
+    assert world.agenda.run(start - dt.timedelta(days=1)).processed == 0
+    world.agenda.update_appointment(me, me.ins, appointment.appointment_id,
+                                    AppointmentPatch(start=start + dt.timedelta(days=7)))
+    world.agenda_repo.finish_alarm(alarm, start)  # the other run finishes: the moved reminder stays
+    assert world.agenda.run(start + dt.timedelta(days=6)).details["appointment_reminders"] == 1
+
+
+def test_prevention_statuses_done_postponed_and_overdue_at_opening(world):
+    me = world.patient(born=dt.date(1970, 6, 1), sex=2)  # 56 since June: breast and colorectal screening overdue
+    world.agenda.space_opened(me.ins, dt.date(1970, 6, 1), NOW)
+    world.agenda.set_reminder_status(me, me.ins, "colorectal-screening:2026-06-01", ReminderStatusUpdate(
+        status="postponed", postponed_until=dt.date(2027, 1, 15)))
+    assert world.agenda.run(NOW).processed == 1  # breast screening; colorectal waits for its new day
+    assert world.agenda.run(dt.datetime(2027, 1, 15, 8, tzinfo=dt.UTC)).processed == 1
+    assert [n.data["due_on"] for n in world.notifier.to(me.ins, "reminder")] == ["2026-06-01", "2027-01-15"]
+    listed = {r.reminder_id: r for r in world.agenda.reminders(me, me.ins).items}
+    assert listed["colorectal-screening:2026-06-01"].status == "postponed"
+    with pytest.raises(NotFound):
+        world.agenda.set_reminder_status(me, me.ins, "cervical-screening:2026-06-02", ReminderStatusUpdate(
+            status="done"))
+
+
+def test_the_messenger_honours_the_recipient_s_preferences_and_keeps_no_code(world):
+    parent = world.patient()
+    child_nir = make_nir(born=dt.date(2016, 1, 1))
+    world.accounts.add_with_dependant_link(Account(
+        nir=child_nir, given_name="Léo", family_name="Martin", birth_date=dt.date(2016, 1, 1), status=Status.ACTIVE,
+        notified_at=NOW, legal_representative_nir=parent.ins), parent.ins)
+    world.notifications.set_preferences(parent, PreferencesUpdate(document=False))
+    assert world.messenger.tell(child_nir, "document_added") is None  # the parent, who receives it, said no
+    assert world.messenger.tell(child_nir, "emergency_access", {"at": "now"}) == "email"  # the law's: always
+    world.messenger.tell(parent.ins, "activation_code", {"code": "SECRETCODE12", "expires_at": "later"})
+    kept = world.centre.page([parent.ins, child_nir], 10, None).items
+    assert {(n.ins, n.kind) for n in kept} == {(child_nir, "emergency_access"), (parent.ins, "activation_code")}
+    assert all("code" not in n.data for n in kept)
+    page = world.notifications.notifications(parent, 10, None)
+    assert {n.ins for n in page.items} == {parent.ins, child_nir}  # the spaces they manage
+    first = page.items[0]
+    assert world.notifications.mark_read(parent, first.notification_id).read is True
+    stranger = world.patient()
+    with pytest.raises(NotFound):
+        world.notifications.mark_read(stranger, first.notification_id)
+
+
+def test_a_failing_centre_never_stops_a_notice(world, monkeypatch):
+    me = world.patient()
+
+    def broken(notification):
+        raise RuntimeError("table unavailable")
+
+    monkeypatch.setattr(world.centre, "record", broken)
+    assert world.messenger.tell(me.ins, "new_message") == "email"
+    assert world.notifier.to(me.ins, "new_message")
 
 
 # -- reimbursements -------------------------------------------------------------------------------------------------

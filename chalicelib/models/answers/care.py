@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from chalicelib.models.answers import KEEP_NULL, Cursor, Time, answer
+from chalicelib.models.answers import KEEP_NULL, Cursor, Describe, Time, answer
 
 
 @answer
@@ -75,6 +75,8 @@ class Appointment:
     location: str | None = None
     professional: str | None = None
     note: str | None = None
+    reminder_at: Annotated[Time | None, Describe("When appointment_reminder is sent (ISO-8601 UTC).")] = None
+    updated_at: Time | None = None
 
 
 @answer
@@ -90,9 +92,12 @@ class Reminder:
     kind: Literal["vaccination", "screening"]
     label: str
     due_on: dt.date
-    status: Literal["due", "upcoming"]
+    status: Annotated[Literal["planned", "done", "not_done", "postponed"],
+                      Describe("Where the patient says it stands (planned until they say otherwise).")]
+    timing: Annotated[Literal["due", "upcoming"], Describe("Due (on or before today) or upcoming.")]
     notified: bool
     source: str
+    postponed_until: dt.date | None = None
 
 
 @answer
