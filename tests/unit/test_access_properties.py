@@ -505,6 +505,8 @@ def _expected_on_appointment(w: World, appointment: AppointmentFacts, action: Ac
     space = decide(w.actor, Action.WRITE_AGENDA, w.facts, NOW)
     if not space.allowed:
         return space.denial.value
+    if _carer(w):  # a carer adds appointments; changing or cancelling one stays the person's (CARER_ACTIONS)
+        return FORBIDDEN
     if w.actor.role == "patient" or (appointment.source_role, appointment.source_id) == (w.actor.role, w.actor.id):
         return ALLOW
     sees = w.actor.role == "app" and w.facts.consent is not None and ("agenda", "read") in w.facts.consent.grants
@@ -544,4 +546,6 @@ def test_exports_statuses_and_the_centre_follow_the_space_rules(world, action):
             table = ALLOW
         elif _representative(world):
             table = ALLOW if _live(world) else NOT_FOUND
+        elif _carer(world):  # a carer never exports nor sets the person's reminders; a closed space is absent
+            table = FORBIDDEN if _live(world) else NOT_FOUND
     assert (ALLOW if decision.allowed else decision.denial.value) == table
