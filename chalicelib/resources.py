@@ -116,7 +116,7 @@ class Schedule:
     local_interval_seconds: int  # how often the local stack ticks it
     purpose: str
     # True: the scheduled invocation only finds due work and sends units to the job queue; workers do the work
-    # (chalicelib.jobs). False: the job runs as one loop in its invocation (until its service is split).
+    # (chalicelib.jobs). False: the job runs as one loop in its invocation.
     fan_out: bool = False
 
 
@@ -278,9 +278,10 @@ CONSUMER: dict[str, Consumer] = {c.handler: c for c in CONSUMERS}
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("opt-out-expiry", "opt_out_expiry", "rate(1 hour)", 20,
-             "Creates the spaces whose 6-week opt-out window has ended and sends their notices."),
+             "Creates the spaces whose 6-week opt-out window has ended and sends their notices.", fan_out=True),
     Schedule("archive-purge", "archive_purge", "cron(30 2 * * ? *)", 60,
-             "Erases closed spaces whose archive period (10 years, or 3 months on request) has ended."),
+             "Erases closed spaces whose archive period (10 years, or 3 months on request) has ended.",
+             fan_out=True),
     Schedule("reminders", "reminders", "cron(0 7 * * ? *)", 60,
              "Sends the vaccination and screening reminders that fall due.", fan_out=True),
 )

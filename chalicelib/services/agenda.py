@@ -8,6 +8,7 @@ Reminders come from the French vaccination calendar and the national screening p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain.access import LIVE, Action
@@ -24,6 +25,7 @@ from chalicelib.domain.agenda import (
 from chalicelib.domain.identity import Actor, Party, sex_of
 from chalicelib.domain.prevention import next_occurrence, occurrences, sources
 from chalicelib.domain.results import Page
+from chalicelib.errors import SendLater
 from chalicelib.ports import AccountRepository, Clock, Ids
 from chalicelib.services.access import AccessService
 from chalicelib.services.lifecycle import JobReport
@@ -126,32 +128,45 @@ class AgendaService:
         self.agenda.schedule_reminder(ins, day, send_time(day) if day else None)
 
     def run(self, now: dt.datetime) -> JobReport:
-        """The `reminders` job: every reminder due is sent, once, and the next date is scheduled."""
-        report = JobReport("reminders", details={"spaces": 0})
-        for ins in dict.fromkeys(self.agenda.due_reminders(now)):
-            account = self.accounts.get(ins)
-            if account is None or account.status.value not in LIVE:
-                self.agenda.schedule_reminder(ins, None, None)  # no space, no reminder (until it reopens)
-                continue
-            report.details["spaces"] += 1
-            sex = sex_of(ins)
-            day = self.agenda.reminders(ins).next_on
-            while day is not None and send_time(day) <= now:
-                for due in occurrences(sex, account.birth_date, day, day):
-                    if not self.agenda.claim_reminder(ins, due.reminder_id):
-                        continue  # already sent by another run
-                    try:
-                        self.messenger.tell(account, "reminder", {"due_on": day.isoformat()})
-                    except Exception:
-                        self.agenda.release_reminder(ins, due.reminder_id)
-                        raise
-                    report.processed += 1
-                following = next_occurrence(sex, account.birth_date, day)
-                next_day = following.due_on if following else None
-                if not self.agenda.advance_reminders(ins, day, next_day, send_time(next_day) if next_day else None):
-                    break  # another run moved on
-                day = next_day
+        """The `reminders` job in one process: every reminder due is sent, once, and the next date is scheduled."""
+        return self.send_reminders(list(dict.fromkeys(self.agenda.due_reminders(now))), now)
+
+    def send_reminders(self, inses: Sequence[str], now: dt.datetime) -> JobReport:
+        """One unit of the `reminders` job: each space's reminders due by ``now``, each claimed before it is sent
+        (a retried or duplicated unit sends none twice). Throttled (SendLater): the reminder is released and the
+        rest of the unit left due, for the next run."""
+        report = JobReport("reminders", details={"spaces": 0, "reminders_deferred": 0})
+        for index, ins in enumerate(inses):
+            try:
+                self._send_due(ins, now, report)
+            except SendLater:
+                report.details["reminders_deferred"] += len(inses) - index
+                break
         return report
+
+    def _send_due(self, ins: str, now: dt.datetime, report: JobReport) -> None:
+        account = self.accounts.get(ins)
+        if account is None or account.status.value not in LIVE:
+            self.agenda.schedule_reminder(ins, None, None)  # no space, no reminder (until it reopens)
+            return
+        report.details["spaces"] += 1
+        sex = sex_of(ins)
+        day = self.agenda.reminders(ins).next_on
+        while day is not None and send_time(day) <= now:
+            for due in occurrences(sex, account.birth_date, day, day):
+                if not self.agenda.claim_reminder(ins, due.reminder_id):
+                    continue  # already sent by another run
+                try:
+                    self.messenger.tell(account, "reminder", {"due_on": day.isoformat()})
+                except Exception:
+                    self.agenda.release_reminder(ins, due.reminder_id)
+                    raise
+                report.processed += 1
+            following = next_occurrence(sex, account.birth_date, day)
+            next_day = following.due_on if following else None
+            if not self.agenda.advance_reminders(ins, day, next_day, send_time(next_day) if next_day else None):
+                break  # another run moved on
+            day = next_day
 
     # -- the archive ---------------------------------------------------------------------------------------------
     def erase(self, ins: str) -> int:
