@@ -128,7 +128,9 @@ class WaveLoad:
     value of an index; a wave's writes must stay well under that on every shard."""
 
     people_per_hour: int = 4_000_000  # the goal: a 4-million-person wave opened within one hour
-    index_writes_per_person: int = 4  # opening a space: expiry→notice key (delete + put), lease, notice sent
+    # opening a space: expiry→notice key (delete + put) in the write that opens it and claims its notice, the
+    # notice key removed once sent: 3, planned as 4 (docs/scale.md)
+    index_writes_per_person: int = 4
     write_units_per_index_write: int = 1  # an account item is well under 1 KB
     partition_write_units: int = 1_000  # DynamoDB's per-partition write limit
     headroom: float = 0.5  # plan to use at most half of each partition
