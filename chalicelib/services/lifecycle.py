@@ -406,14 +406,10 @@ class LifecycleService:
             except NotFound:
                 continue
             if outcome is False:
-                # opened at this run's time by an earlier attempt of this unit (it failed after): still this run's
-                if account.status == Status.OPEN and account.opened_at == now:
-                    report.processed += 1
                 continue
             opened, kind = outcome
-            if opened or (account.status == Status.OPEN and account.opened_at == now):
-                report.processed += 1
             if opened:
+                report.processed += 1
                 self._opened(account, now)
             if kind is not None:
                 throttled = not self._send_claimed(account, kind, codes, report)
