@@ -138,9 +138,9 @@ def calls(h: Harness, rows: int = 1000, spaces: int = 200) -> CallsResult:
     final = h.container.fanout.report(fanout_job("opt-out-expiry"), dispatched["run_id"])
     assert final and final["processed"] == spaces and final["notices_sent"] == spaces, final
     due(spaces)
-    loop = Phase("`opt-out-expiry` as one loop (its schedule today)")
+    loop = Phase("`opt-out-expiry` in one process (find, then the same unit step)")
     with h.recorder.window(capture=True) as window:
-        report = h.run_job("opt-out-expiry")
+        report = h.container.lifecycle.run_opt_out_expiry(h.clock.now()).as_dict()
     loop.calls.update(_labels(window))
     assert report["processed"] == spaces, report
     return CallsResult(rows, unit_rows, done["units"]["sent"], phases, spaces, fanout, loop, dispatched["units"])
@@ -211,7 +211,9 @@ def row_minimum(r: CallsResult, chunk_rows: int = 50_000) -> list[tuple[str, flo
     units = r.units
     per_unit = 5  # ranged GET of its rows, the claim, its report part, its completion, the batch read
     return [
-        ("PutItem accounts + SendEmail", 2.0, "a conditional create refuses a duplicate without a read; the notice"),
+        ("PutItem accounts + SendEmail + PutItem accounts", 3.0,
+         "a conditional create (its notice owed and claimed in it) refuses a duplicate without a read; the notice; "
+         "the write recording it sent (what makes a replayed row or a retried unit never notify twice)"),
         (f"{per_unit} per unit of {r.unit_rows}", per_unit * units / r.rows,
          "its rows (one ranged GET), the claim that makes a duplicate delivery do nothing, its report part, the "
          "transaction completing it with the counters, the batch read that tells the last unit"),
@@ -243,15 +245,15 @@ def section(r: CallsResult | None, runs: list[WaveRun]) -> str:
             _table(["phase", "calls", "per row", "which"], rows), "",
             f"**{total / r.rows:.3f} calls per enrolled row**, beside a justified minimum of **{minimum:.3f}**:", "",
             _table(["minimum", "per row", "why"], [[a, f"{b:.4f}", c] for a, b, c in row_minimum(r)]), "",
-            "Above the minimum: one `GetItem accounts` per row — `LifecycleService.enrol` reads the account before "
-            "its conditional create, to tell a closed space being re-enrolled from a duplicate (the same excess as "
-            "`POST /enrolments`, section 3); a conditional create first, reading only when it fails, saves it.", "",
+            "The enrolment writes the account with its notice owed and claimed, sends, then records the notice "
+            "sent (`LifecycleService._enrol_one`); it reads the account only when the conditional create fails "
+            "(a duplicate, a closed space enrolled again, or this very row replayed).", "",
         ]
         fan, loop = function_calls(r.fanout), function_calls(r.loop)
         lines += [
             f"**Calls per opened space.** `opt-out-expiry` on {r.spaces} due accounts, fanned out ({r.space_units} "
-            f"unit(s) of up to 100) and, beside it, as the single loop its schedule still runs, on as many other "
-            "accounts:", "",
+            f"unit(s) of up to 100) and, beside it, the same job in one process (its find, then the same unit "
+            "step), on as many other accounts:", "",
             _table(["", "calls", "per space", "which"], [
                 [r.fanout.name, str(sum(fan.values())), f"{sum(fan.values()) / r.spaces:.2f}",
                  ", ".join(f"{k} ×{v}" for k, v in sorted(fan.items()))],
@@ -260,9 +262,9 @@ def section(r: CallsResult | None, runs: list[WaveRun]) -> str:
             "Justified minimum per space: **4** — the conditional write that opens it and records its notice as "
             "owed (answering the item: no read), the first reminder scheduled, the notice, the write that clears "
             "it — plus, per unit, its claim and completion, and per page of each due shard one Query. The fan-out "
-            "adds only that per-unit bookkeeping to the loop's calls. Both make about 8: the read before each "
-            "versioned write (3 reads) and the notice's lease (claimed, then settled: 2 writes) — what the second "
-            "part of issue #13 makes exactly-once under parallel workers with fewer calls.", "",
+            "adds only that per-unit bookkeeping. Above the minimum: the read before the versioned write that "
+            "opens the space and claims its notice in one (`LifecycleService.open_spaces`; the settle expects the "
+            "version just written, no read).", "",
         ]
     if runs:
         table = []

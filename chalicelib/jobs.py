@@ -2,16 +2,17 @@
 
 `ens job NAME --now T` builds the same event with ``time`` = T, so a job is tested exactly as it runs.
 
-A job whose schedule says ``fan_out`` (``chalicelib.resources``) only dispatches: its scheduled invocation finds
-the due work and sends units to the job queue (``services/fanout.py``); the ``job_unit`` workers run :func:`step`
-on each unit. The others still run as one loop in their invocation.
+A job whose schedule says ``fan_out`` (``chalicelib.resources``: all three) only dispatches: its scheduled
+invocation finds the due work, shard by shard and page by page, and sends units to the job queue
+(``services/fanout.py``); the ``job_unit`` workers run :func:`step` on each unit, which calls the service's
+per-unit step (``UNIT_STEPS``). ``RUNNERS`` runs a whole job in one process (a job not fanned out, and tests).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import resources
@@ -53,12 +54,13 @@ def fanout_job(job: str) -> FanOutJob:
     jobs = {
         # pending notices first: the spaces a unit opens get their notice within that unit
         "opt-out-expiry": FanOutJob(job, (DueSource("accounts", DueKind.NOTICE.value, "nir"),
-                                          DueSource("accounts", DueKind.EXPIRY.value, "nir")), ("notices_sent",)),
+                                          DueSource("accounts", DueKind.EXPIRY.value, "nir")),
+                                    ("notices_sent", "notices_deferred")),
         "archive-purge": FanOutJob(job, (DueSource("accounts", DueKind.PURGE.value, "nir"),), ("items_erased",),
                                    unit_size=10),  # a purge erases whole spaces: small units
         "reminders": FanOutJob(job, (DueSource("records", REMINDER_KIND, "ins"),
                                      DueSource("accounts", OF_AGE_DUE, "ins")),  # the 18th birthdays
-                               ("spaces", "space_of_age", "appointment_reminders")),
+                               ("spaces", "space_of_age", "appointment_reminders", "reminders_deferred")),
     }
     return jobs[job]
 
@@ -82,44 +84,28 @@ def run(job: str, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return result
 
 
-class _UnitOnly:
-    """A repository whose due work is exactly one unit's keys; every other call reaches the real repository.
+# (job, kind of due work) → the service step that does one unit's keys at "now"
+UNIT_STEPS: dict[tuple[str, str], Callable[[Container, list[str], dt.datetime], JobReport]] = {
+    ("opt-out-expiry", DueKind.EXPIRY.value): lambda c, keys, now: c.lifecycle.open_spaces(keys, now),
+    ("opt-out-expiry", DueKind.NOTICE.value): lambda c, keys, now: c.lifecycle.send_notices(keys, now),
+    ("archive-purge", DueKind.PURGE.value): lambda c, keys, now: c.lifecycle.purge_spaces(keys, now),
+    ("reminders", REMINDER_KIND): lambda c, keys, now: c.reminders.send_reminders(keys, now),
+    ("reminders", OF_AGE_DUE): lambda c, keys, now: _of_age(c.family.come_of_age(keys, now)),
+}
 
-    This is how a unit runs a job's *existing* loop (its public method) on its own items only, with the job's
-    conditional writes unchanged. It bridges until each job's service has a per-unit step of its own (the second
-    part of issue #13)."""
 
-    def __init__(self, inner: Any, keys: list[str], kinds: set[str]) -> None:
-        self._inner = inner
-        self._keys = keys
-        self._kinds = kinds
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def due(self, kind: Any, now: dt.datetime) -> Iterator[str]:  # accounts: expiry, notice, purge
-        return iter(self._keys if str(getattr(kind, "value", kind)) in self._kinds else [])
-
-    def due_reminders(self, now: dt.datetime) -> list[str]:  # the agenda's reminders
-        return list(self._keys) if REMINDER_KIND in self._kinds else []
-
-    def due_of_age(self, now: dt.datetime) -> Iterator[str]:  # the family's space_of_age notices
-        return iter(self._keys if OF_AGE_DUE in self._kinds else [])
+def _of_age(report: JobReport) -> JobReport:
+    """The family's coming-of-age counters, as the ``reminders`` job reports them."""
+    report.job = "reminders"
+    report.details = {"space_of_age": report.processed, "space_of_age_failed": report.details["failed"],
+                      "carers_ended_at_18": report.details["carers_ended"]}
+    return report
 
 
 def step(job: str, kind: str, keys: list[str], now: dt.datetime) -> dict[str, int]:
-    """One unit of a fanned-out job: its service's run, limited to the unit's keys; the report's counters."""
-    services = container().with_clock(FixedClock(now))  # a fresh wiring for this unit alone
-    if job == "reminders":
-        agenda, family = services.agenda, services.family
-        agenda.agenda = _UnitOnly(agenda.agenda, keys, {kind})
-        family.family = _UnitOnly(family.family, keys, {kind})
-    else:
-        # an expiry unit also sends the notices of the spaces it opens, as the job's loop does
-        kinds = {kind, DueKind.NOTICE.value} if kind == DueKind.EXPIRY.value else {kind}
-        lifecycle = services.lifecycle
-        lifecycle.accounts = _UnitOnly(lifecycle.accounts, keys, kinds)
-    counters = RUNNERS[job](services, now).as_dict()
+    """One unit of a fanned-out job: its service's step on the unit's keys; the report's counters."""
+    services = container().with_clock(FixedClock(now))
+    counters = UNIT_STEPS[(job, kind)](services, keys, now).as_dict()
     counters.pop("job", None)
     return {k: int(v) for k, v in counters.items()}
 

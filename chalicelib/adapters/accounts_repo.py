@@ -68,6 +68,7 @@ def to_item(account: Account) -> dict[str, Any]:
         "pending_notice": account.pending_notice,
         "notice_claimed_until": _t(account.notice_claimed_until),
         "purging": account.purging or None,
+        "enrolment_ref": account.enrolment_ref,
         "version": account.version,
     }
     if account.code:
@@ -105,6 +106,7 @@ def from_item(item: dict[str, Any]) -> Account:
         pending_notice=item.get("pending_notice"),
         notice_claimed_until=_p(item.get("notice_claimed_until")),
         purging=bool(item.get("purging")),
+        enrolment_ref=item.get("enrolment_ref"),
         version=int(item.get("version", 0)),
     )
 

@@ -33,6 +33,7 @@ CODE_LENGTH = 12
 # Upper-case letters and digits without the look-alikes 0/O, 1/I/L: easy to read on a letter or a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAJORITY_AGE = 18
+ENROLMENT_NOTICE = "enrolment_notice"  # the notice that starts the opt-out window (with the provisional code)
 
 
 class Status(StrEnum):
@@ -110,6 +111,7 @@ class Account:
     pending_notice: str | None = None  # a notice decided but not yet confirmed sent
     notice_claimed_until: dt.datetime | None = None  # a job run is sending the pending notice (a lease)
     purging: bool = False  # the archive-purge job is erasing this space: nothing may revive it meanwhile
+    enrolment_ref: str | None = None  # the file row that enrolled it (a replayed row is the same enrolment)
     version: int = 0  # optimistic concurrency: every save expects the version it read
 
     # -- derived state ------------------------------------------------------------------------------------------
@@ -174,6 +176,24 @@ class Account:
         """A new code replaces the old one, which stops working."""
         self.code = Code(hash=code_hash, issued_at=now, kind=kind)
 
+    def claim_notice(self, now: dt.datetime) -> str | None:
+        """Take the pending notice for sending (held for NOTICE_LEASE, so that no other run sends it meanwhile);
+        None when there is none, or another run holds it."""
+        if not self.pending_notice or (self.notice_claimed_until is not None and now < self.notice_claimed_until):
+            return None
+        self.notice_claimed_until = now + NOTICE_LEASE
+        return self.pending_notice
+
+    def settle_notice(self, kind: str, sent: bool) -> bool:
+        """The claimed notice ``kind`` went out (cleared) or did not (released for a later run). False when the
+        account no longer owes that notice (nothing to write)."""
+        if self.pending_notice != kind:
+            return False
+        self.notice_claimed_until = None
+        if sent:
+            self.pending_notice = None
+        return True
+
     def opt_out(self, now: dt.datetime, via: str) -> bool:
         """Oppose the creation of the space. Returns False when already opposed (idempotent)."""
         if self.status == Status.OPPOSED:
@@ -191,8 +211,9 @@ class Account:
         return True
 
     def expire_window(self, now: dt.datetime) -> bool:
-        """The window ended without objection: the space is created. False when there is nothing to do."""
-        if self.status != Status.NOTIFIED or now < self.window_ends_at:
+        """The window ended without objection: the space is created. False when there is nothing to do (and while
+        the enrolment notice has not gone out: the window runs from the notice)."""
+        if self.status != Status.NOTIFIED or now < self.window_ends_at or self.pending_notice == ENROLMENT_NOTICE:
             return False
         self.status = Status.OPEN
         self.opened_at = now

@@ -13,6 +13,7 @@ done, or postponed, is not reminded by the calendar; its next occurrence is (whe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,7 +45,7 @@ from chalicelib.domain.prevention import (
 )
 from chalicelib.domain.results import Page
 from chalicelib.domain.timeutil import iso, paris_time
-from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.errors import InvalidInput, NotFound, SendLater
 from chalicelib.ports import AccountRepository, Clock, Ids
 from chalicelib.services.access import AccessService, Grant
 from chalicelib.services.lifecycle import JobReport
@@ -262,42 +263,20 @@ class AgendaService:
             self.agenda.put_alarm(Alarm.for_recommendation(ins, late.reminder_id, "overdue", now))
 
     def run(self, now: dt.datetime) -> JobReport:
-        """The `reminders` job: every reminder due is sent, once, and the next date is scheduled; every alarm due
-        (an appointment's reminder, a postponed or overdue recommendation) is sent, once."""
-        report = JobReport("reminders", details={"spaces": 0, "appointment_reminders": 0})
-        for ins in dict.fromkeys(self.agenda.due_reminders(now)):
-            account = self.accounts.get(ins)
-            if account is None or account.status.value not in LIVE:
-                self.agenda.schedule_reminder(ins, None, None)  # no space, no reminder (until it reopens)
-                for alarm in self.agenda.due_alarms(ins, now):
-                    self.agenda.delete_alarm(ins, alarm.alarm_id)
-                continue
-            report.details["spaces"] += 1
-            statuses = self.agenda.statuses(ins)
-            for alarm in self.agenda.due_alarms(ins, now):
-                if self._fire(account, alarm, statuses, now):
-                    report.processed += 1
-                    if alarm.kind == "appointment":
-                        report.details["appointment_reminders"] += 1
-            sex = sex_of(ins)
-            day = self.agenda.reminders(ins).next_on
-            while day is not None and send_time(day) <= now:
-                for due in occurrences(sex, account.birth_date, day, day):
-                    if _status(statuses, due.reminder_id) in NOT_REMINDED:
-                        continue  # done, or postponed to a day of its own (an alarm)
-                    if not self.agenda.claim_reminder(ins, due.reminder_id):
-                        continue  # already sent by another run
-                    try:
-                        self.messenger.tell(account, "reminder", {"due_on": day.isoformat()})
-                    except Exception:
-                        self.agenda.release_reminder(ins, due.reminder_id)
-                        raise
-                    report.processed += 1
-                following = next_occurrence(sex, account.birth_date, day)
-                next_day = following.due_on if following else None
-                if not self.agenda.advance_reminders(ins, day, next_day, send_time(next_day) if next_day else None):
-                    break  # another run moved on
-                day = next_day
+        """The `reminders` job in one process: every reminder due is sent, once, and the next date is scheduled."""
+        return self.send_reminders(list(dict.fromkeys(self.agenda.due_reminders(now))), now)
+
+    def send_reminders(self, inses: Sequence[str], now: dt.datetime) -> JobReport:
+        """One unit of the `reminders` job: each space's reminders due by ``now``, each claimed before it is sent
+        (a retried or duplicated unit sends none twice). Throttled (SendLater): the reminder is released and the
+        rest of the unit left due, for the next run."""
+        report = JobReport("reminders", details={"spaces": 0, "appointment_reminders": 0, "reminders_deferred": 0})
+        for index, ins in enumerate(inses):
+            try:
+                self._send_due(ins, now, report)
+            except SendLater:
+                report.details["reminders_deferred"] += len(inses) - index
+                break
         return report
 
     def _fire(self, account: Account, alarm: Alarm, statuses: dict[str, RecommendationStatus],
@@ -339,6 +318,41 @@ class AgendaService:
             self.agenda.release_reminder(account.nir, alarm.ref)
             raise
         return True
+
+    def _send_due(self, ins: str, now: dt.datetime, report: JobReport) -> None:
+        """One space's reminders and alarms due by ``now``, each sent once."""
+        account = self.accounts.get(ins)
+        if account is None or account.status.value not in LIVE:
+            self.agenda.schedule_reminder(ins, None, None)  # no space, no reminder (until it reopens)
+            for alarm in self.agenda.due_alarms(ins, now):
+                self.agenda.delete_alarm(ins, alarm.alarm_id)
+            return
+        report.details["spaces"] += 1
+        statuses = self.agenda.statuses(ins)
+        for alarm in self.agenda.due_alarms(ins, now):
+            if self._fire(account, alarm, statuses, now):
+                report.processed += 1
+                if alarm.kind == "appointment":
+                    report.details["appointment_reminders"] += 1
+        sex = sex_of(ins)
+        day = self.agenda.reminders(ins).next_on
+        while day is not None and send_time(day) <= now:
+            for due in occurrences(sex, account.birth_date, day, day):
+                if _status(statuses, due.reminder_id) in NOT_REMINDED:
+                    continue  # done, or postponed to a day of its own (an alarm)
+                if not self.agenda.claim_reminder(ins, due.reminder_id):
+                    continue  # already sent by another run
+                try:
+                    self.messenger.tell(account, "reminder", {"due_on": day.isoformat()})
+                except Exception:
+                    self.agenda.release_reminder(ins, due.reminder_id)
+                    raise
+                report.processed += 1
+            following = next_occurrence(sex, account.birth_date, day)
+            next_day = following.due_on if following else None
+            if not self.agenda.advance_reminders(ins, day, next_day, send_time(next_day) if next_day else None):
+                break  # another run moved on
+            day = next_day
 
     # -- the archive ---------------------------------------------------------------------------------------------
     def erase(self, ins: str) -> int:

@@ -10,6 +10,7 @@ the change (``adapters/family_repo.py``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -256,8 +257,12 @@ class FamilyService:
         carers a legal representative chose for them stop (each told, ``carer_revoked``). Each notice is claimed
         by one run with a lease, then cleared: runs racing send it once; a run that fails releases it for the next
         one; one that crashes after sending leaves it to a run after the lease (sent again rather than lost)."""
+        return self.come_of_age(list(self.family.due_of_age(now)), now)
+
+    def come_of_age(self, inses: Sequence[str], now: dt.datetime) -> JobReport:
+        """One unit of it: these young people's notices (each claimed first: a retried unit sends none twice)."""
         report = JobReport("coming-of-age", details={"carers_ended": 0, "failed": 0})
-        for ins in list(self.family.due_of_age(now)):
+        for ins in inses:
             if not self.family.claim_of_age(ins, now, now + NOTICE_LEASE):
                 continue  # another run holds it, or it is done
             try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.access import Action
 from chalicelib.domain.accounts import (
-    NOTICE_LEASE,
+    ENROLMENT_NOTICE,
     Account,
     Contact,
     DueKind,
@@ -27,7 +27,7 @@ from chalicelib.domain.identity import Actor
 from chalicelib.domain.notices import channel_for
 from chalicelib.domain.results import InvalidRow
 from chalicelib.domain.timeutil import iso
-from chalicelib.errors import Conflict, NotFound, Unauthenticated
+from chalicelib.errors import Conflict, NotFound, SendLater, Unauthenticated
 from chalicelib.observability import logger
 from chalicelib.ports import (
     AccountRepository,
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from chalicelib.models.lifecycle import Beneficiary, ClosureRequest, EnrolmentBatch
 
 _FAILED = object()  # a try with a wrong secret, recorded then refused
+DEFERRED = "the notice is queued: notices are being sent at the maximum rate; it goes out shortly"
+RETRYING = "the notice could not be sent yet; it is sent again shortly"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class RowResult:
     nir: str
     status: str  # notified | duplicate | invalid
     reason: str | None = None
+    pending: bool = False  # notified, its notice not sent yet (throttled): a later run sends it
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,13 @@ class JobReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"job": self.job, "processed": self.processed, **self.details}
+
+    def add(self, other: JobReport) -> JobReport:
+        """This report with another's counts added (two halves of one run)."""
+        self.processed += other.processed
+        for name, value in other.details.items():
+            self.details[name] = self.details.get(name, 0) + value
+        return self
 
 
 def _none() -> Sequence[Any]:
@@ -162,13 +172,17 @@ class LifecycleService:
         bad row, a duplicate or a failure is reported on its row while the batch goes on."""
         return self.enrol_rows(actor, batch.rows())
 
-    def enrol_rows(self, actor: Actor, rows: Sequence[Beneficiary | InvalidRow]) -> list[RowResult]:
-        """Rows already validated one by one (an enrolment file's unit gives them so, ``services.waves``)."""
+    def enrol_rows(self, actor: Actor, rows: Sequence[Beneficiary | InvalidRow],
+                   refs: Sequence[str | None] | None = None) -> list[RowResult]:
+        """Rows already validated one by one (an enrolment file's unit gives them so, ``services.waves``).
+
+        ``refs`` names each row's origin (an enrolment file's row): a row enrolled again under the same ref is the
+        same enrolment, replayed (a retried unit), reported ``notified`` again and never notified twice."""
         self.access.check(actor, Action.ENROL)
         now = self.clock.now()
         results: list[RowResult] = []
         seen: set[str] = set()
-        for row in rows:
+        for index, row in enumerate(rows):
             if isinstance(row, InvalidRow):
                 results.append(RowResult(row.given, "invalid", row.reason))
                 continue
@@ -176,10 +190,13 @@ class LifecycleService:
                 results.append(RowResult(row.nir, "duplicate", "this NIR appears earlier in the same batch"))
                 continue
             seen.add(row.nir)
-            results.append(self._enrol_one(row, now))
+            results.append(self._enrol_one(row, now, refs[index] if refs is not None else None))
         return results
 
-    def _enrol_one(self, row: Beneficiary, now: dt.datetime) -> RowResult:
+    def _enrol_one(self, row: Beneficiary, now: dt.datetime, ref: str | None) -> RowResult:
+        """One person enrolled, their notice owed (``pending_notice``) and claimed by this very write, then sent
+        and settled: a notice is sent once however the row is replayed or the notice retried. A throttled send
+        (SendLater) leaves the notice pending (a later run sends it); any other failure undoes a new enrolment."""
         notified_at = row.notified_at or now
         contact = Contact(email=row.email, phone=row.phone, postal_address=row.postal_address)
         vitale_hash = self._hash(row.nir, row.vitale_serial) if row.vitale_serial else None
@@ -187,40 +204,93 @@ class LifecycleService:
             representative = self.accounts.get(row.legal_representative_nir) if row.legal_representative_nir else None
             if representative is None or channel_for(representative.contact) is None:
                 return RowResult(row.nir, "invalid", "no email, phone or postal_address to send the notice to")
-        code = self.secrets.code()
-        existing = self.accounts.get(row.nir)
-        if existing is not None:
+        account = Account(
+            nir=row.nir, given_name=row.given_name, family_name=row.family_name, birth_date=row.birth_date,
+            status=Status.NOTIFIED, notified_at=notified_at, contact=contact, vitale_hash=vitale_hash,
+            legal_representative_nir=row.legal_representative_nir, pending_notice=ENROLMENT_NOTICE,
+            enrolment_ref=ref,
+        )
+        code = self._owe_enrolment_notice(account, now)
+        created = True
+        try:  # a conditional create first: a new person costs no read
+            if row.legal_representative_nir:
+                self.accounts.add_with_dependant_link(account, row.legal_representative_nir)
+            else:
+                self.accounts.add(account)
+        except AlreadyExists:
+            existing = self.accounts.get(row.nir)
+            if existing is None:
+                return RowResult(row.nir, "duplicate", "enrolled by another request at the same time")
+            if ref is not None and existing.enrolment_ref == ref:  # this very row, replayed
+                return self._replayed(existing, now)
             if existing.status != Status.CLOSED or existing.purging:
                 return RowResult(row.nir, "duplicate", f"already enrolled (status {existing.status.value})")
             try:
                 existing.re_enrol(row.given_name, row.family_name, contact, vitale_hash, notified_at)
-                existing.issue_code(self._hash(row.nir, code), notified_at, "enrolment_notice")
+                existing.pending_notice, existing.enrolment_ref = ENROLMENT_NOTICE, ref
+                code = self._owe_enrolment_notice(existing, now)
                 self.accounts.save(existing)
             except (ConcurrentUpdate, Conflict):
                 return RowResult(row.nir, "duplicate", "enrolled by another request at the same time")
-            account = existing
-        else:
-            account = Account(
-                nir=row.nir, given_name=row.given_name, family_name=row.family_name, birth_date=row.birth_date,
-                status=Status.NOTIFIED, notified_at=notified_at, contact=contact, vitale_hash=vitale_hash,
-                legal_representative_nir=row.legal_representative_nir,
-            )
-            account.issue_code(self._hash(row.nir, code), notified_at, "enrolment_notice")
-            try:
-                if row.legal_representative_nir:
-                    self.accounts.add_with_dependant_link(account, row.legal_representative_nir)
-                else:
-                    self.accounts.add(account)
-            except AlreadyExists:
-                return RowResult(row.nir, "duplicate", "enrolled by another request at the same time")
+            account, created = existing, False
         try:
-            self._send(account, "enrolment_notice",
-                       {"code": code, "opt_out_deadline": iso(account.window_ends_at)})
-        except Exception:  # any failure of the notifier
-            # Without its notice the window must not run: undo, and say so on the row.
-            self.accounts.remove(account)
-            return RowResult(row.nir, "invalid", "the notice could not be sent; nothing was created, retry later")
+            assert code is not None
+            self._send(account, ENROLMENT_NOTICE, self._enrolment_data(account, code))
+        except SendLater:
+            self._settle(account, ENROLMENT_NOTICE, sent=False)
+            return RowResult(row.nir, "notified", DEFERRED, pending=True)
+        except Exception:  # any other failure of the notifier
+            if created:  # without its notice the window must not run: undo, and say so on the row
+                self.accounts.remove(account)
+                return RowResult(row.nir, "invalid", "the notice could not be sent; nothing was created, retry later")
+            self._settle(account, ENROLMENT_NOTICE, sent=False)
+            return RowResult(row.nir, "notified", RETRYING, pending=True)
+        self._settle(account, ENROLMENT_NOTICE, sent=True)
         return RowResult(row.nir, "notified")
+
+    def _owe_enrolment_notice(self, account: Account, now: dt.datetime) -> str | None:
+        """Claim the new enrolment's notice, with its code (only its hash is kept); the code, or None."""
+        if account.claim_notice(now) != ENROLMENT_NOTICE:
+            return None
+        code = self.secrets.code()
+        account.issue_code(self._hash(account.nir, code), account.notified_at, ENROLMENT_NOTICE)
+        return code
+
+    @staticmethod
+    def _enrolment_data(account: Account, code: str) -> dict[str, str]:
+        return {"code": code, "opt_out_deadline": iso(account.window_ends_at)}
+
+    def _replayed(self, account: Account, now: dt.datetime) -> RowResult:
+        """A row enrolled before under the same ref: its enrolment stands; its notice goes out if still owed."""
+        try:
+            sent = self._deliver_pending(account.nir, now)
+        except SendLater:
+            sent = False
+        if not sent and account.pending_notice == ENROLMENT_NOTICE:
+            return RowResult(account.nir, "notified", DEFERRED, pending=True)
+        return RowResult(account.nir, "notified")
+
+    def _settle(self, account: Account, kind: str, sent: bool) -> None:
+        """Record that the claimed notice went out (or release it): a write expecting the version just written,
+        read again only if someone wrote in between."""
+        if not account.settle_notice(kind, sent):
+            return
+        try:
+            self.accounts.save(account)
+        except ConcurrentUpdate:
+            self._update(account.nir, lambda a: None if a.settle_notice(kind, sent) else False)
+
+    def deliver_notices(self, nirs: Sequence[str], now: dt.datetime) -> list[str]:
+        """Send the notices these people are still owed (an enrolment file's retried unit); the NIRs whose notice
+        is still pending after it (throttled: a later run sends them)."""
+        left: list[str] = []
+        for index, nir in enumerate(nirs):
+            try:
+                self._deliver_pending(nir, now)
+            except SendLater:
+                left += nirs[index:]
+                break
+        return [n for n in left if (a := self.accounts.get(n)) is not None and a.pending_notice]
 
     # -- opt-out and activation: attempts with a code ------------------------------------------------------------
     def _attempt(self, nir: str, now: dt.datetime, verify: Callable[[Account], bool],
@@ -330,63 +400,112 @@ class LifecycleService:
         self._update(actor.ins, lambda a: a.close(now, body.delete_requested))
         return Status.CLOSED.value
 
-    # -- jobs ----------------------------------------------------------------------------------------------------
+    # -- jobs: each finds its due work, then does it key by key (the fanned-out units run the second half) ------
     def run_opt_out_expiry(self, now: dt.datetime) -> JobReport:
-        """Create every space whose window has ended, then send the notices still pending."""
-        report = JobReport("opt-out-expiry", details={"notices_sent": 0})
-        for nir in list(self.accounts.due(DueKind.EXPIRY, now)):
+        """The whole job in one process: create every space whose window has ended, send the notices pending."""
+        report = self.open_spaces(list(self.accounts.due(DueKind.EXPIRY, now)), now)
+        return report.add(self.send_notices(list(self.accounts.due(DueKind.NOTICE, now)), now))
+
+    def open_spaces(self, nirs: Sequence[str], now: dt.datetime) -> JobReport:
+        """One unit of ``opt-out-expiry``: each space whose window has ended is created, its ``space_created``
+        notice owed and claimed in the same conditional write, then sent and settled. A notice still pending on
+        an account (an earlier attempt's) goes out too. Throttled (SendLater): the rest stay pending for the next
+        run, never lost; a space is still created."""
+        report = JobReport("opt-out-expiry", details={"notices_sent": 0, "notices_deferred": 0})
+        throttled = False
+        for nir in nirs:
+            codes: list[str] = []
+
+            def change(a: Account, claim: bool = not throttled, codes: list[str] = codes) -> Any:
+                opened = a.expire_window(now)
+                kind = self._claim(a, now, codes) if claim else None
+                if not opened and kind is None:
+                    return False
+                return opened, kind
+
             try:
-                account, changed = self._update(nir, lambda a: a.expire_window(now))
+                account, outcome = self._update(nir, change)
             except NotFound:
                 continue
-            if changed:
+            if outcome is False:
+                continue
+            opened, kind = outcome
+            if opened:
                 report.processed += 1
                 self._opened(account, now)
-        for nir in list(self.accounts.due(DueKind.NOTICE, now)):
-            if self._deliver_pending(nir, now):
-                report.details["notices_sent"] += 1
+            if kind is not None:
+                throttled = not self._send_claimed(account, kind, codes, report)
+            elif account.pending_notice:
+                report.details["notices_deferred"] += 1
         return report
+
+    def send_notices(self, nirs: Sequence[str], now: dt.datetime) -> JobReport:
+        """One unit of pending notices: each sent once, however many runs race (see ``_deliver_pending``);
+        throttled, the rest are left pending for the next run."""
+        report = JobReport("opt-out-expiry", details={"notices_sent": 0, "notices_deferred": 0})
+        for index, nir in enumerate(nirs):
+            try:
+                if self._deliver_pending(nir, now):
+                    report.details["notices_sent"] += 1
+            except SendLater:
+                report.details["notices_deferred"] += len(nirs) - index
+                break
+        return report
+
+    def _claim(self, a: Account, now: dt.datetime, codes: list[str]) -> str | None:
+        """Claim ``a``'s pending notice (in the caller's versioned write). An enrolment notice sent late gets a
+        fresh code (``codes``: only its hash is kept) and its window runs from now, when it goes out."""
+        kind = a.claim_notice(now)
+        if kind == ENROLMENT_NOTICE:
+            codes[:] = [self.secrets.code()]
+            a.issue_code(self._hash(a.nir, codes[0]), now, ENROLMENT_NOTICE)
+            a.notified_at = max(a.notified_at, now)
+        return kind
+
+    def _send_claimed(self, account: Account, kind: str, codes: list[str], report: JobReport) -> bool:
+        """Send a notice this process claimed; False when throttled (released, counted as deferred)."""
+        try:
+            self._send(account, kind, self._enrolment_data(account, codes[0]) if codes else None)
+        except SendLater:
+            self._settle(account, kind, sent=False)
+            report.details["notices_deferred"] += 1
+            return False
+        except Exception:  # any other failure of the notifier: released for the next run, then raised
+            self._settle(account, kind, sent=False)
+            raise
+        self._settle(account, kind, sent=True)
+        report.details["notices_sent"] += 1
+        return True
 
     def _deliver_pending(self, nir: str, now: dt.datetime) -> bool:
         """Send a pending notice once, however many runs race: a run first claims it (a versioned write holding
-        it for NOTICE_LEASE), sends, then clears it. A run that fails to send releases it; one that crashes
-        leaves it to a run after the lease (sent again rather than lost)."""
-
-        def claim(a: Account) -> Any:
-            if not a.pending_notice or (a.notice_claimed_until is not None and now < a.notice_claimed_until):
-                return False
-            a.notice_claimed_until = now + NOTICE_LEASE
-            return a.pending_notice
-
+        it for NOTICE_LEASE), sends, then clears it. A run that fails to send releases it (SendLater, or any other
+        failure, is raised after); one that crashes leaves it to a run after the lease (sent again rather than
+        lost). True when this call sent it."""
+        codes: list[str] = []
         try:
-            account, kind = self._update(nir, claim)
+            account, kind = self._update(nir, lambda a: self._claim(a, now, codes) or False)
         except NotFound:
             return False
         if kind is False:
             return False
-
-        def settle(sent: bool) -> Callable[[Account], bool | None]:
-            def change(a: Account) -> bool | None:
-                if a.pending_notice != kind:
-                    return False
-                a.notice_claimed_until = None
-                if sent:
-                    a.pending_notice = None
-                return None
-            return change
-
         try:
-            self._send(account, kind)
+            self._send(account, kind, self._enrolment_data(account, codes[0]) if codes else None)
         except Exception:  # any failure of the notifier: released for the next run, then raised
-            self._update(nir, settle(sent=False))
+            self._settle(account, kind, sent=False)
             raise
-        self._update(nir, settle(sent=True))
+        self._settle(account, kind, sent=True)
         return True
 
     def run_archive_purge(self, now: dt.datetime) -> JobReport:
-        """Erase every closed space whose archive period has ended: its documents, objects, profile, messages."""
+        """The whole job in one process: every closed space whose archive period has ended, erased."""
+        return self.purge_spaces(list(self.accounts.due(DueKind.PURGE, now)), now)
+
+    def purge_spaces(self, nirs: Sequence[str], now: dt.datetime) -> JobReport:
+        """One unit of ``archive-purge``: each space still due erased (its documents, objects, profile,
+        messages, account); one claimed by an earlier attempt is erased again (erasing is idempotent)."""
         report = JobReport("archive-purge", details={"items_erased": 0})
-        for nir in list(self.accounts.due(DueKind.PURGE, now)):
+        for nir in nirs:
 
             def start(a: Account) -> bool | None:
                 if a.status != Status.CLOSED or a.purge_at is None or a.purge_at > now:
@@ -405,4 +524,3 @@ class LifecycleService:
             report.processed += 1
             report.details["items_erased"] += erased
         return report
-

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 CONTROL_QUEUE = "batch-control"
 UNITS_QUEUE = "enrolment-units"
 SEND_GROUP = 10  # units per SendMessageBatch, and per checkpoint
+NOTICE_RETRY_SECONDS = 30  # a unit whose notices were throttled comes back this much later to send them
 REPORT_WINDOW = 64  # report parts fetched ahead, concurrently
 BATCH_ID = re.compile(r"^[0-9a-f]{28}$")
 # A unit enrols for the back office: the agent who created the batch was authorised then (``create``), and the
@@ -99,8 +100,15 @@ class EnrolledRow(Protocol):
     def reason(self) -> str | None: ...
 
 
+    @property
+    def pending(self) -> bool: ...
+
+
 class Enroller(Protocol):
-    def enrol_rows(self, actor: Actor, rows: Sequence[Beneficiary | InvalidRow]) -> Sequence[EnrolledRow]: ...
+    def enrol_rows(self, actor: Actor, rows: Sequence[Beneficiary | InvalidRow],
+                   refs: Sequence[str | None] | None = None) -> Sequence[EnrolledRow]: ...
+
+    def deliver_notices(self, nirs: Sequence[str], now: dt.datetime) -> list[str]: ...
 
 
 RowValidator = Callable[[int, Any], "Beneficiary | InvalidRow"]
@@ -349,14 +357,20 @@ class EnrolmentBatches:
         if state == UnitState.BUSY:
             raise Busy(f"unit {number}", int(self.unit_lease.total_seconds()))
         try:
-            tally = Tally.of(self._unit_rows(message, retried=attempts > 1))
+            rows, pending = self._unit_rows(message, retried=attempts > 1)
+            if pending and not attempt.last:
+                # Throttled notices stay owed (never lost); the unit comes back to send them, once each. On its
+                # last attempt the unit completes and the opt-out-expiry job's notice units send them.
+                raise Busy(f"unit {number}: {len(pending)} notices throttled", NOTICE_RETRY_SECONDS)
+            tally = Tally.of(rows)
             completed = self.ledger.complete_unit(scope, number, attempt.owner,
                                                   {k: v for k, v in tally.counts.items() if v}
                                                   | {"total": tally.total})
         except Exception:
             if attempt.last:  # dead-lettered next: its rows are counted and reported as not processed
-                rows = int(message["rows"])
-                self.ledger.fail_unit(scope, number, attempt.owner, {"total": rows, "not_processed": rows})
+                rows_count = int(message["rows"])
+                self.ledger.fail_unit(scope, number, attempt.owner, {"total": rows_count,
+                                                                     "not_processed": rows_count})
                 self._maybe_finish(self.ledger.batch(batch_id))
             else:
                 self.ledger.release_unit(scope, number, attempt.owner)
@@ -366,28 +380,38 @@ class EnrolmentBatches:
         self._maybe_finish(self.ledger.batch(batch_id))
         return "done"
 
-    def _unit_rows(self, message: dict[str, Any], retried: bool) -> list[ReportRow]:
-        part = self._part_key(message["batch_id"], int(message["unit"]))
+    def _unit_rows(self, message: dict[str, Any], retried: bool) -> tuple[list[ReportRow], list[str]]:
+        """The unit's report rows, and the NIRs whose notice is still owed (throttled)."""
+        batch_id = message["batch_id"]
+        part = self._part_key(batch_id, int(message["unit"]))
         written = self.files.get(part) if retried else None
         if written is not None:  # an earlier attempt enrolled these rows and failed after: reuse its outcome
-            return read_report_lines(written)
+            rows = read_report_lines(written)
+            notified = [r.nir for r in rows if r.status == "notified"]
+            return rows, self.lifecycle.deliver_notices(notified, self.clock.now())
         data = self.files.read(message["key"], message.get("version"), int(message["start"]), int(message["end"]))
-        rows = self._enrol(parse_unit(data, int(message["line"]), tuple(message["columns"])))
+        rows, pending = self._enrol(batch_id, parse_unit(data, int(message["line"]), tuple(message["columns"])))
         self.files.put(part, report_lines(rows))
-        return rows
+        return rows, pending
 
-    def _enrol(self, parsed: list[ParsedRow]) -> list[ReportRow]:
-        """The unit's readable rows through the lifecycle service's enrolment, each reported on its line."""
-        readable = [self.validate(n, p.row) for n, p in enumerate(parsed) if p.problem is None]
-        results = iter(self.lifecycle.enrol_rows(BACK_OFFICE, readable) if readable else [])
+    def _enrol(self, batch_id: str, parsed: list[ParsedRow]) -> tuple[list[ReportRow], list[str]]:
+        """The unit's readable rows through the lifecycle service's enrolment, each reported on its line; each
+        row's ref (batch and line) makes a replayed row the same enrolment."""
+        readable = [p for p in parsed if p.problem is None]
+        results = iter(self.lifecycle.enrol_rows(BACK_OFFICE, [self.validate(n, p.row) for n, p in
+                                                              enumerate(readable)],
+                                                 [f"{batch_id}:{p.line}" for p in readable]) if readable else [])
         out: list[ReportRow] = []
+        pending: list[str] = []
         for row in parsed:
             if row.problem is not None:
                 out.append(ReportRow(row.line, row.nir, "invalid", row.problem))
                 continue
             result = next(results)
             out.append(ReportRow(row.line, result.nir or row.nir, result.status, result.reason or ""))
-        return out
+            if result.pending:
+                pending.append(result.nir)
+        return out, pending
 
     def _maybe_finish(self, batch: Batch | None) -> None:
         if batch is not None and batch.complete:
