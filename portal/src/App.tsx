@@ -14,6 +14,7 @@ import { DocumentsPage } from './pages/documents';
 import { MeasurementsPage, ProfilePage, VaccinationsPage } from './pages/health';
 import { HomePage } from './pages/home';
 import { ConversationPage, MessagesPage } from './pages/messages';
+import { NotificationsPage } from './pages/notifications';
 import { ActivationPage, OidcCallbackPage, SignInPage } from './pages/public';
 import { SharingPage } from './pages/sharing';
 import { currentPath, match, navigate, usePath } from './router';
@@ -237,6 +238,7 @@ function Routed({ space }: { space: Space }) {
     case '/agenda': return <AgendaPage />;
     case '/prevention': return <PreventionPage />;
     case '/applications': return <AppsPage />;
+    case '/notifications': return <NotificationsPage />;
     case '/compte': return <AccountPage />;
     default: return <NotFound />;
   }

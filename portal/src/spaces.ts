@@ -75,6 +75,7 @@ export function navigation(space: Space): NavItem[] {
     { path: '/agenda', label: 'Agenda' },
     { path: '/prevention', label: 'Prévention' },
     { path: '/applications', label: 'Applications', when: space.canManageSharing },
+    { path: '/notifications', label: 'Notifications', when: space.kind === 'self' },
     { path: '/compte', label: 'Mon compte', when: space.kind === 'self' },
   ];
   return items.filter((i) => i.when !== false).map(({ path, label }) => ({ path, label }));

@@ -93,6 +93,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patients/{ins}/appointments/{appointment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancel an appointment (the patient any; others the ones they added), and its reminder. */
+        delete: operations["delete_patients_ins_appointments_appointment_id"];
+        options?: never;
+        head?: never;
+        /** Change an appointment (the patient any; others the ones they added); its reminder moves with it. */
+        patch: operations["patch_patients_ins_appointments_appointment_id"];
+        trace?: never;
+    };
     "/patients/{ins}/agenda.ics": {
         parameters: {
             query?: never;
@@ -120,6 +138,23 @@ export interface paths {
         /** Recommended vaccinations and screenings due for the patient's age and sex (French calendar). */
         get: operations["get_patients_ins_reminders"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patients/{ins}/reminders/{reminder_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Say where a recommendation stands: planned, done, not done, or postponed until a day. */
+        put: operations["put_patients_ins_reminders_reminder_id"];
         post?: never;
         delete?: never;
         options?: never;
@@ -465,6 +500,58 @@ export interface paths {
         put?: never;
         /** The patient files a file they received into their record, as a new document of theirs. */
         post: operations["post_conversations_conversation_id_attachments_attachment_id_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's five notification switches (default all true) and the notices always sent. */
+        get: operations["get_me_notification_preferences"];
+        /** Switch kinds of notices on or off (those left out keep their value); the law's always go. */
+        put: operations["put_me_notification_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What was sent to the caller and about the spaces they manage, newest first, with read state. */
+        get: operations["get_me_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notifications/{notification_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a notification read (for the caller only). */
+        post: operations["post_me_notifications_notification_id_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1042,6 +1129,12 @@ export interface components {
              * @default null
              */
             note?: string | null;
+            /**
+             * Reminder At
+             * @description When to send the appointment_reminder notice (before 'start', in the future).
+             * @default null
+             */
+            reminder_at?: string | null;
         };
         /** Appointment */
         Appointment: {
@@ -1083,6 +1176,17 @@ export interface components {
              * @default null
              */
             note?: string | null;
+            /**
+             * Reminder At
+             * @description When appointment_reminder is sent (ISO-8601 UTC).
+             * @default null
+             */
+            reminder_at?: string | null;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at?: string | null;
         };
         /** AppointmentPage */
         AppointmentPage: {
@@ -1094,6 +1198,49 @@ export interface components {
              * @default null
              */
             next_cursor?: string | null;
+        };
+        /**
+         * AppointmentPatch
+         * @description A change of an appointment: the fields given change, the others stay. ``reminder_at: null`` cancels the
+         *     reminder; moving ``start`` without giving ``reminder_at`` moves the reminder with it.
+         */
+        AppointmentPatch: {
+            /**
+             * Title
+             * @default null
+             */
+            title?: string | null;
+            /**
+             * Start
+             * @default null
+             */
+            start?: string | null;
+            /**
+             * End
+             * @default null
+             */
+            end?: string | null;
+            /**
+             * Location
+             * @default null
+             */
+            location?: string | null;
+            /**
+             * Professional
+             * @default null
+             */
+            professional?: string | null;
+            /**
+             * Note
+             * @default null
+             */
+            note?: string | null;
+            /**
+             * Reminder At
+             * @description null: no reminder any more.
+             * @default null
+             */
+            reminder_at?: string | null;
         };
         /** Reminder */
         Reminder: {
@@ -1115,13 +1262,25 @@ export interface components {
             due_on: string;
             /**
              * Status
+             * @description Where the patient says it stands (planned until they say otherwise).
              * @enum {string}
              */
-            status: "due" | "upcoming";
+            status: "planned" | "done" | "not_done" | "postponed";
+            /**
+             * Timing
+             * @description Due (on or before today) or upcoming.
+             * @enum {string}
+             */
+            timing: "due" | "upcoming";
             /** Notified */
             notified: boolean;
             /** Source */
             source: string;
+            /**
+             * Postponed Until
+             * @default null
+             */
+            postponed_until?: string | null;
         };
         /** ReminderList */
         ReminderList: {
@@ -1129,6 +1288,21 @@ export interface components {
             items: components["schemas"]["Reminder"][];
             /** Sources */
             sources: string[];
+        };
+        /** ReminderStatusUpdate */
+        ReminderStatusUpdate: {
+            /**
+             * Status
+             * @description planned (to do), done, not_done, or postponed until 'postponed_until'.
+             * @enum {string}
+             */
+            status: "planned" | "done" | "not_done" | "postponed";
+            /**
+             * Postponed Until
+             * @description With 'postponed': the day to be reminded again.
+             * @default null
+             */
+            postponed_until?: string | null;
         };
         /** ReimbursementBatch */
         ReimbursementBatch: {
@@ -1883,6 +2057,107 @@ export interface components {
             type_code: string;
             /** Category */
             category: string;
+        };
+        /** Preferences */
+        Preferences: {
+            /** Message */
+            message: boolean;
+            /** Document */
+            document: boolean;
+            /** Appointment */
+            appointment: boolean;
+            /** Synchronised Service */
+            synchronised_service: boolean;
+            /** Prevention */
+            prevention: boolean;
+            /**
+             * Required
+             * @description Notices always sent, whatever the preferences (the law requires them).
+             */
+            required: string[];
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at?: string | null;
+        };
+        /** PreferencesUpdate */
+        PreferencesUpdate: {
+            /**
+             * Message
+             * @description New messages from professionals.
+             * @default null
+             */
+            message?: boolean | null;
+            /**
+             * Document
+             * @description New documents in the record.
+             * @default null
+             */
+            document?: boolean | null;
+            /**
+             * Appointment
+             * @description Appointment reminders.
+             * @default null
+             */
+            appointment?: boolean | null;
+            /**
+             * Synchronised Service
+             * @description What synchronised services (catalogue apps) do in the space.
+             * @default null
+             */
+            synchronised_service?: boolean | null;
+            /**
+             * Prevention
+             * @description Vaccination and screening reminders.
+             * @default null
+             */
+            prevention?: boolean | null;
+        };
+        /** NotificationItem */
+        NotificationItem: {
+            /** Notification Id */
+            notification_id: string;
+            /**
+             * Ins
+             * @description The space it was about: the caller's, or one they manage.
+             */
+            ins: string;
+            /** Kind */
+            kind: string;
+            /** Subject */
+            subject: string;
+            /**
+             * At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            at: string;
+            /** Channel */
+            channel: string;
+            /**
+             * Read
+             * @description Whether the caller marked it read (each reader has their own read state).
+             */
+            read: boolean;
+            /**
+             * Data
+             * @description What the notice said besides its text (never a code, never medical content).
+             */
+            data: {
+                [key: string]: string;
+            };
+        };
+        /** NotificationPage */
+        NotificationPage: {
+            /** Items */
+            items: components["schemas"]["NotificationItem"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page.
+             * @default null
+             */
+            next_cursor?: string | null;
         };
         /** DocumentType */
         DocumentType: {
@@ -2986,6 +3261,171 @@ export interface operations {
             };
         };
     };
+    delete_patients_ins_appointments_appointment_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ins: string;
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_patients_ins_appointments_appointment_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ins: string;
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppointmentPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_patients_ins_agenda_ics: {
         parameters: {
             query?: never;
@@ -3084,6 +3524,87 @@ export interface operations {
             };
             /** @description Absent, or not visible to this caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_patients_ins_reminders_reminder_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ins: string;
+                reminder_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReminderStatusUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reminder"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4771,6 +5292,223 @@ export interface operations {
             };
             /** @description A value is not valid (each field at fault is named in errors) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_me_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_me_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_me_notifications: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-100, default 50). */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_me_notifications_notification_id_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationItem"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

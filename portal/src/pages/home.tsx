@@ -15,7 +15,8 @@ const DESCRIPTIONS: Record<string, string> = {
   '/agenda': 'Les rendez-vous de santé.',
   '/prevention': 'Vaccinations et dépistages recommandés.',
   '/applications': 'Les applications de santé et vos accords.',
-  '/compte': 'Votre identité ; fermer votre espace.',
+  '/notifications': 'Ce qui vous a été envoyé, pour vous et les espaces que vous gérez.',
+  '/compte': 'Votre identité, vos préférences de notification ; fermer votre espace.',
 };
 
 export function HomePage() {
