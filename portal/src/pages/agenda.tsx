@@ -186,7 +186,7 @@ function AppointmentItem({ appointment: a, onChanged }: { appointment: Appointme
       {mode === 'view' && (
         <ul class="fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm">
           <li><button type="button" class="fr-btn fr-btn--secondary" aria-label={`Modifier « ${a.title} »`} onClick={() => { setForm(formOf(a)); setMode('edit'); }}>Modifier</button></li>
-          <li><button type="button" class="fr-btn fr-btn--tertiary" aria-label={`Annuler « ${a.title} »`} onClick={() => setMode('cancel')}>Annuler le rendez-vous</button></li>
+          <li><button type="button" class="fr-btn fr-btn--tertiary" aria-label={`Annuler le rendez-vous « ${a.title} »`} onClick={() => setMode('cancel')}>Annuler le rendez-vous</button></li>
         </ul>
       )}
       {mode === 'cancel' && (

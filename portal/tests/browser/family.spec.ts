@@ -3,7 +3,7 @@
 
 import { expect, test } from '@playwright/test';
 
-import { activated, api, expectAccessible, openSection, professional, screenshot, setCheckbox, signIn } from './support';
+import { activated, api, expectAccessibleAtBothSizes, openSection, professional, screenshot, setCheckbox, signIn } from './support';
 
 async function patientToken(nir: string): Promise<string> {
   return (await api('POST', '/dev/sign-in', null, { nir })).json.token;
@@ -26,7 +26,7 @@ test('a person switches a kind of notification off, and sees what is always sent
   await openSection(page, 'Mon compte');
   await expect(page.getByLabel('Nouveaux messages')).not.toBeChecked();
   await expect(page.getByLabel('Nouveaux documents')).toBeChecked();
-  await expectAccessible(page, 'the account page with its preferences');
+  await expectAccessibleAtBothSizes(page, 'the account page with its preferences');
 });
 
 test('a person reads the notification centre and marks a notification read', async ({ page }) => {
@@ -71,7 +71,7 @@ test('a person changes an appointment and its reminder, then cancels it', async 
   await item.getByRole('button', { name: 'Modifier « Kinésithérapeute »' }).click();
   const form = page.getByRole('form', { name: 'Modifier « Kinésithérapeute »' });
   await expect(form).toBeVisible();
-  await expectAccessible(page, 'the agenda with an appointment being changed');
+  await expectAccessibleAtBothSizes(page, 'the agenda with an appointment being changed');
   // A reminder after the start: the API's sentence, next to the field it names.
   await form.getByLabel('Me le rappeler le (facultatif)').fill('2027-04-21T09:00');
   await form.getByRole('button', { name: 'Enregistrer les modifications' }).click();
@@ -90,7 +90,7 @@ test('a person changes an appointment and its reminder, then cancels it', async 
   expect(stored[0]).toMatchObject({ title: 'Kinésithérapeute (séance 2)', start: '2027-04-22T16:00:00Z' });
   expect(stored[0].reminder_at ?? null).toBeNull();
 
-  await moved.getByRole('button', { name: 'Annuler « Kinésithérapeute (séance 2) »' }).click();
+  await moved.getByRole('button', { name: 'Annuler le rendez-vous « Kinésithérapeute (séance 2) »' }).click();
   await page.getByRole('button', { name: 'Confirmer l’annulation' }).click();
   await expect(page.getByText('Le rendez-vous « Kinésithérapeute (séance 2) » est annulé.')).toBeVisible();
   await expect(page.getByText('Aucun rendez-vous dans l’agenda.')).toBeVisible();
@@ -117,7 +117,7 @@ test('a person says a recommendation is done, and postpones another', async ({ p
   await two.getByLabel('Où en êtes-vous ?').selectOption({ label: 'Reporté' });
   await two.getByRole('button', { name: 'Enregistrer' }).click(); // no day: the API names the missing field
   await expect(two.getByRole('alert').first()).toContainText('postponed_until');
-  await expectAccessible(page, 'the prevention page with a postponement being chosen');
+  await expectAccessibleAtBothSizes(page, 'the prevention page with a postponement being chosen');
   const day = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
   await two.getByLabel('Me le rappeler le').fill(day);
   await two.getByRole('button', { name: 'Enregistrer' }).click();
