@@ -292,7 +292,7 @@ function ReminderItem({ reminder: r, onSaved }: { reminder: Reminder; onSaved: (
     <li>
       <p class="fr-mb-1v"><strong>{r.label}</strong></p>
       <p class="fr-text--sm ens-meta">
-        {KINDS[r.kind] ?? r.kind} · {TIMING[r.timing] ?? r.timing} · à partir du {formatDate(r.due_on)} · {statusSentence(r)}
+        {KINDS[r.kind] ?? r.kind}{r.status === 'planned' ? ` · ${TIMING[r.timing] ?? r.timing}` : ''} · à partir du {formatDate(r.due_on)} · {statusSentence(r)}
       </p>
       <form onSubmit={save} noValidate aria-label={`Où en êtes-vous : ${r.label}`}>
         <ErrorAlert error={action.error} title="Votre réponse n’a pas été enregistrée" />
