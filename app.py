@@ -18,6 +18,7 @@ from chalicelib.api import (
     care,
     catalogue,
     devsignin,
+    family,
     lifecycle,
     messaging,
     notifications,
@@ -38,7 +39,7 @@ if (_portal_origin := config.portal_origin()) is not None:
 
 app.register_middleware(uniform_errors, "http")
 for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp,
-                  notifications.bp, devsignin.bp, waves.bp):
+                  notifications.bp, family.bp, devsignin.bp, waves.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).

@@ -73,8 +73,9 @@ class Report:
 
 
 def seed(stack: LocalStack) -> Seed:
-    """An active patient with documents and a conversation; a second one whose space the fuzzer may close."""
-    (row, patient), (closer_row, closer) = stack.patients(2)
+    """An active patient with documents, a conversation and a pending carer's invitation (to a third person); a
+    second one whose space the fuzzer may close."""
+    (row, patient), (closer_row, closer), (carer_row, _) = stack.patients(3)
     ins = row["nir"]
     rpps, finess = make_rpps(), make_finess()
     professional = stack.token("professional", rpps=rpps, profession="medecin")
@@ -97,12 +98,16 @@ def seed(stack: LocalStack) -> Seed:
                         {"patient_ins": ins, "subject": "Résultats", "body": "Bonjour",
                          "attachments": [document_id, {"title": "Ordonnance", "content_type": "application/pdf",
                                                        "size": 16}]}, expect=201)
+    invited = stack.json("POST", f"/patients/{ins}/carers", patient,  # a pending carer's invitation
+                         {k: carer_row[k] for k in ("given_name", "family_name", "birth_date")}
+                         | {"ins": carer_row["nir"]}, expect=201)
     batch = stack.json("POST", "/enrolment-batches", agent, {"rows": 1}, expect=201)  # awaiting its upload
     tokens = {"patient": patient, "professional": professional, "establishment": establishment, "agent": agent,
               "app": app, "closer": closer}
     path = {"ins": ins, "document_id": document_id, "conversation_id": posted["conversation_id"],
             "attachment_id": posted["attachments"][1]["attachment_id"], "app_id": "fuzz-glyco",
-            "rpps": make_rpps(), "finess": finess, "batch_id": batch["batch_id"]}
+            "rpps": make_rpps(), "finess": finess, "batch_id": batch["batch_id"], "carer_ins": carer_row["nir"],
+            "invitation_id": invited["invitation_id"]}
     return Seed(ins=ins, closer_ins=closer_row["nir"], tokens=tokens, path=path)
 
 
@@ -152,7 +157,7 @@ def run(base_url: str, seed_data: Seed, examples: int, negative_examples: int, s
         roles = roles_of(declared)
         fixed_ins = seed_data.closer_ins if path == "/me/closure" else seed_data.ins
         params = [p for p in ("ins", "document_id", "conversation_id", "attachment_id", "app_id", "rpps", "finess",
-                              "batch_id") if "{" + p + "}" in path]
+                              "batch_id", "carer_ins", "invitation_id") if "{" + p + "}" in path]
         real = {p: (fixed_ins if p == "ins" else seed_data.path[p]) for p in params}
         only_ins = {p: v for p, v in real.items() if p == "ins"}
         label = f"{method.upper()} {path}"

@@ -23,6 +23,7 @@ from chalicelib import config, observability, resources
 if TYPE_CHECKING:
     from chalicelib.adapters.accounts_repo import DynamoAccountRepository
     from chalicelib.adapters.audit_repo import DynamoAccessLog, DynamoRejections
+    from chalicelib.adapters.family_repo import DynamoFamily
     from chalicelib.adapters.queues import SqsQueues
     from chalicelib.adapters.records_repo import DynamoDocuments
     from chalicelib.adapters.s3store import S3Store
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from chalicelib.services.agenda import AgendaService
     from chalicelib.services.care import CareService
     from chalicelib.services.catalogue import CatalogueService
+    from chalicelib.services.family import FamilyService
     from chalicelib.services.fanout import FanOut
     from chalicelib.services.ingest import IngestService
     from chalicelib.services.lifecycle import LifecycleService
@@ -160,7 +162,8 @@ class Container:
 
         return LifecycleService(self.accounts, self.notifier, self.clock, CsprngSecrets(), self.settings.secret_pepper,
                                 self.access, erasers=lambda: self.erasers,
-                                space_listeners=lambda: self.space_listeners, messenger=self.messenger)
+                                space_listeners=lambda: self.space_listeners, messenger=self.messenger,
+                                family=self.family_links)
 
     @cached_property
     def records(self) -> RecordService:
@@ -228,6 +231,19 @@ class Container:
                                 DynamoConsents(client, self.settings.table("accounts")), self.access, self.clock)
 
     @cached_property
+    def family_links(self) -> DynamoFamily:
+        """Carers, second legal representatives, invitations, coming of age (the accounts table)."""
+        from chalicelib.adapters.family_repo import DynamoFamily
+
+        return DynamoFamily(self._dynamodb(), self.settings.table("accounts"))
+
+    @cached_property
+    def family(self) -> FamilyService:
+        from chalicelib.services.family import FamilyService
+
+        return FamilyService(self.family_links, self.accounts, self.access, self.messenger, self.clock, self.ids)
+
+    @cached_property
     def messaging(self) -> MessagingService:
         from chalicelib.adapters.messaging_repo import DynamoConversations
         from chalicelib.services.messaging import MessagingService
@@ -253,12 +269,12 @@ class Container:
         capability that stores anything about a person adds itself here (``tests/handlers/test_purge.py`` fails
         otherwise: it looks for anything left of the person in every table and bucket)."""
         return [self.messaging, self.records, self.care, self.agenda, self.reimbursements, self.notifications,
-                self.access_log]
+                self.family, self.access_log]
 
     @property
     def space_listeners(self) -> Sequence[SpaceListener]:
         """The capabilities told when a space opens."""
-        return [self.agenda]
+        return [self.agenda, self.family]
 
     # -- national waves: work that runs as many units (CONTRACT §8) ----------------------------------------------
     @cached_property

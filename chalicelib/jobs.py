@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import resources
 from chalicelib.adapters.agenda_repo import REMINDER_KIND
+from chalicelib.adapters.family_repo import OF_AGE_DUE
 from chalicelib.adapters.system import FixedClock
 from chalicelib.bootstrap import Container, container
 from chalicelib.domain.accounts import DueKind
@@ -27,11 +28,23 @@ from chalicelib.workers import LambdaBudget
 if TYPE_CHECKING:
     from chalicelib.services.lifecycle import JobReport
 
+
+def _reminders(services: Container, now: Any) -> JobReport:
+    """The daily notices that fall due: prevention reminders, then the ``space_of_age`` notices of those who
+    turned 18 (``FamilyService.run_coming_of_age``), in one report."""
+    report = services.reminders.run(now)
+    of_age = services.family.run_coming_of_age(now)
+    report.processed += of_age.processed
+    report.details.update({"space_of_age": of_age.processed, "space_of_age_failed": of_age.details["failed"],
+                           "carers_ended_at_18": of_age.details["carers_ended"]})
+    return report
+
+
 # job → how the container runs it at "now"
 RUNNERS: dict[str, Callable[[Container, Any], JobReport]] = {
     "opt-out-expiry": lambda c, now: c.lifecycle.run_opt_out_expiry(now),
     "archive-purge": lambda c, now: c.lifecycle.run_archive_purge(now),
-    "reminders": lambda c, now: c.reminders.run(now),
+    "reminders": _reminders,
 }
 
 
@@ -43,7 +56,9 @@ def fanout_job(job: str) -> FanOutJob:
                                           DueSource("accounts", DueKind.EXPIRY.value, "nir")), ("notices_sent",)),
         "archive-purge": FanOutJob(job, (DueSource("accounts", DueKind.PURGE.value, "nir"),), ("items_erased",),
                                    unit_size=10),  # a purge erases whole spaces: small units
-        "reminders": FanOutJob(job, (DueSource("records", REMINDER_KIND, "ins"),), ("spaces",)),
+        "reminders": FanOutJob(job, (DueSource("records", REMINDER_KIND, "ins"),
+                                     DueSource("accounts", OF_AGE_DUE, "ins")),  # the 18th birthdays
+                               ("spaces", "space_of_age")),
     }
     return jobs[job]
 
@@ -86,15 +101,19 @@ class _UnitOnly:
         return iter(self._keys if str(getattr(kind, "value", kind)) in self._kinds else [])
 
     def due_reminders(self, now: dt.datetime) -> list[str]:  # the agenda's reminders
-        return list(self._keys)
+        return list(self._keys) if REMINDER_KIND in self._kinds else []
+
+    def due_of_age(self, now: dt.datetime) -> Iterator[str]:  # the family's space_of_age notices
+        return iter(self._keys if OF_AGE_DUE in self._kinds else [])
 
 
 def step(job: str, kind: str, keys: list[str], now: dt.datetime) -> dict[str, int]:
     """One unit of a fanned-out job: its service's run, limited to the unit's keys; the report's counters."""
     services = container().with_clock(FixedClock(now))  # a fresh wiring for this unit alone
     if job == "reminders":
-        agenda = services.agenda
+        agenda, family = services.agenda, services.family
         agenda.agenda = _UnitOnly(agenda.agenda, keys, {kind})
+        family.family = _UnitOnly(family.family, keys, {kind})
     else:
         # an expiry unit also sends the notices of the spaces it opens, as the job's loop does
         kinds = {kind, DueKind.NOTICE.value} if kind == DueKind.EXPIRY.value else {kind}

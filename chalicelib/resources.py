@@ -159,8 +159,8 @@ DUE_SHARDS = WAVE.shards()
 ACCOUNTS = Table(
     logical="accounts",
     purpose="Accounts and everything that decides access to a space: lifecycle state, dependants, professionals "
-    "authorised or blocked, care relationships, emergency settings and accesses, app consents. One partition per "
-    "person (pk NIR#{nir}).",
+    "authorised or blocked, care relationships, emergency settings and accesses, app consents, carers, second legal "
+    "representatives and invitations. One partition per person (pk NIR#{nir}).",
     indexes=(Index(DUE_INDEX, Key("due_pk"), Key("due_at")),),
     ttl_attribute="expires_at",
 )
@@ -175,10 +175,17 @@ RECORDS = Table(
     ),
     ttl_attribute="expires_at",
 )
+# The access log's filters (CONTRACT §10): by actor, by mode, by both; a period is a range of the sort key.
+LOG_BY_ACTOR, LOG_BY_MODE, LOG_BY_ACTOR_MODE = "log_by_actor", "log_by_mode", "log_by_actor_mode"
 AUDIT = Table(
     logical="audit",
     purpose="Append-only access log per patient (pk LOG#{ins}) and inbox rejections per establishment "
-    "(pk REJ#{finess}).",
+    "(pk REJ#{finess}); the log's filters by actor, mode or both read its three indexes.",
+    indexes=(
+        Index(LOG_BY_ACTOR, Key("log_actor"), Key("sk")),
+        Index(LOG_BY_MODE, Key("log_mode"), Key("sk")),
+        Index(LOG_BY_ACTOR_MODE, Key("log_actor_mode"), Key("sk")),
+    ),
 )
 MESSAGING = Table(
     logical="messaging",
@@ -284,7 +291,8 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("archive-purge", "archive_purge", "cron(30 2 * * ? *)", 60,
              "Erases closed spaces whose archive period (10 years, or 3 months on request) has ended."),
     Schedule("reminders", "reminders", "cron(0 7 * * ? *)", 60,
-             "Sends the vaccination and screening reminders that fall due.", fan_out=True),
+             "Sends the vaccination and screening reminders that fall due, and space_of_age at an 18th birthday.",
+             fan_out=True),
 )
 
 JOBS: dict[str, Schedule] = {s.job: s for s in SCHEDULES}

@@ -80,7 +80,7 @@ JOB_TABLES: dict[str, dict[str, TableLevel]] = {
     "reminders": {"accounts": "readwrite", "records": "readwrite"},
 }
 DISPATCH_TABLES: dict[str, tuple[str, ...]] = {"opt-out-expiry": ("accounts",), "archive-purge": ("accounts",),
-                                               "reminders": ("records",)}
+                                               "reminders": ("records", "accounts")}  # accounts: 18th birthdays
 
 
 def _job(job: str, notifies: bool, objects: tuple[ObjectAccess, ...] = ()) -> FunctionAccess:

@@ -13,13 +13,23 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from chalicelib.domain.access import AccountFacts, AppFacts, ConsentFacts, PatientFacts
+from chalicelib.domain.access import AccountFacts, AppFacts, CarerFacts, ConsentFacts, PatientFacts
 from chalicelib.domain.accounts import Account, Contact, DueKind
 from chalicelib.domain.agenda import Alarm, Appointment, RecommendationStatus, ReminderState
-from chalicelib.domain.audit import AccessEntry, Rejection
+from chalicelib.domain.audit import AccessEntry, AccessLogQuery, Rejection
 from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
 from chalicelib.domain.catalogue import CatalogueApp, Consent
 from chalicelib.domain.documents import Document
+from chalicelib.domain.family import (
+    MAX_CARERS,
+    MAX_HELPED,
+    Delegation,
+    HelpLink,
+    Invitation,
+    InvitationStatus,
+    Kind,
+    LimitReached,
+)
 from chalicelib.domain.identity import Actor
 from chalicelib.domain.notices import Notice, Notification, NotificationPreferences, channel_for
 from chalicelib.domain.reimbursements import Reimbursement
@@ -151,8 +161,10 @@ class FakeAccessLog:
     def append(self, ins: str, entry: AccessEntry) -> None:
         self.entries.setdefault(ins, []).append((self.ids.new(entry.at), entry))
 
-    def page(self, ins: str, limit: int, cursor: str | None) -> Page[AccessEntry]:
-        return _page(self.entries.get(ins, []), limit, cursor, listing=f"log:{ins}")
+    def page(self, ins: str, limit: int, cursor: str | None,
+             query: AccessLogQuery | None = None) -> Page[AccessEntry]:
+        query = query or AccessLogQuery()
+        return _page(self.entries.get(ins, []), limit, cursor, listing=f"log:{ins}", accept=query.matches)
 
     def erase(self, ins: str) -> int:
         return len(self.entries.pop(ins, []))
@@ -552,15 +564,170 @@ class FakeConsents:
         return [c for _, c in sorted(self.items.get(ins, {}).items())]
 
 
+class FakeFamily:
+    """Delegations, invitations, links, counters and coming-of-age notices, each change atomic (one lock), as the
+    DynamoDB transactions are."""
+
+    def __init__(self) -> None:
+        self.delegations: dict[tuple[str, str], Delegation] = {}  # (patient, CARER#member | CO_REPRESENTATIVE)
+        self.invitation_items: dict[tuple[str, str], Invitation] = {}  # (invitee, id)
+        self.link_items: dict[tuple[str, str], HelpLink] = {}  # (member, kind#patient)
+        self.counts: dict[tuple[str, str], int] = {}  # (nir, "carers" | "helped")
+        self.of_age: dict[str, dict[str, Any]] = {}
+        self.lock = threading.RLock()
+
+    @staticmethod
+    def _slot(kind: Kind, member: str) -> str:
+        return f"CARER#{member}" if kind == Kind.CARER else "CO_REPRESENTATIVE"
+
+    def delegation(self, patient: str, kind: Kind, member: str) -> Delegation | None:
+        return self.delegations.get((patient, self._slot(kind, member)))
+
+    def carers(self, patient: str, limit: int, cursor: str | None, now: dt.datetime) -> Page[Delegation]:
+        keyed = [(slot, d) for (p, slot), d in self.delegations.items() if p == patient and slot.startswith("CARER#")]
+        return _page(keyed, limit, cursor, newest_first=False, accept=lambda d: d.live(now),
+                     listing=f"carers:{patient}")
+
+    def delegations_of(self, patient: str) -> list[Delegation]:
+        return [d for (p, slot), d in sorted(self.delegations.items()) if p == patient]
+
+    def invitation(self, invitee: str, invitation_id: str) -> Invitation | None:
+        return self.invitation_items.get((invitee, invitation_id))
+
+    def invitations(self, invitee: str, limit: int, cursor: str | None) -> Page[Invitation]:
+        keyed = [(i, inv) for (who, i), inv in self.invitation_items.items() if who == invitee]
+        return _page(keyed, limit, cursor, listing=f"invitations:{invitee}")
+
+    def _within(self, nir: str, which: str, maximum: int) -> None:
+        if self.counts.get((nir, which), 0) >= maximum:
+            raise LimitReached(which)
+
+    def invite(self, invitation: Invitation, delegation: Delegation, previous: Delegation | None) -> None:
+        with self.lock:
+            key = (delegation.patient_ins, self._slot(delegation.kind, delegation.member.ins))
+            if self.delegations.get(key) != previous:
+                raise ConcurrentUpdate("delegation")
+            if invitation.kind == Kind.CARER:
+                self._within(invitation.patient.ins, "carers", MAX_CARERS)
+                self._within(invitation.invitee.ins, "helped", MAX_HELPED)
+            if previous is not None:
+                self.invitation_items.pop((previous.member.ins, previous.invitation_id), None)
+            self.delegations[key] = delegation
+            self.invitation_items[(invitation.invitee.ins, invitation.invitation_id)] = invitation
+
+    def _pending(self, invitation: Invitation, now: dt.datetime) -> tuple[tuple[str, str], Delegation]:
+        stored = self.invitation_items.get((invitation.invitee.ins, invitation.invitation_id))
+        key = (invitation.patient.ins, self._slot(invitation.kind, invitation.invitee.ins))
+        held = self.delegations.get(key)
+        if (stored is None or stored.status != InvitationStatus.PENDING or now >= stored.expires_at or held is None
+                or held.invitation_id != invitation.invitation_id or held.status != InvitationStatus.PENDING):
+            raise ConcurrentUpdate("invitation")
+        return key, held
+
+    def accept(self, invitation: Invitation, now: dt.datetime) -> None:
+        with self.lock:
+            key, held = self._pending(invitation, now)
+            patient, member = invitation.patient.ins, invitation.invitee.ins
+            if invitation.kind == Kind.CARER:
+                self._within(patient, "carers", MAX_CARERS)
+                self._within(member, "helped", MAX_HELPED)
+                self.counts[(patient, "carers")] = self.counts.get((patient, "carers"), 0) + 1
+                self.counts[(member, "helped")] = self.counts.get((member, "helped"), 0) + 1
+            accepted = InvitationStatus.ACCEPTED
+            self.invitation_items[(member, invitation.invitation_id)] = dataclasses.replace(
+                invitation, status=accepted, answered_at=now)
+            self.delegations[key] = dataclasses.replace(held, status=accepted, since=now)
+            self.link_items[(member, f"{invitation.kind.value}#{patient}")] = HelpLink(
+                invitation.kind, patient, now, invitation.by_representative)
+
+    def refuse(self, invitation: Invitation, now: dt.datetime) -> None:
+        with self.lock:
+            key, held = self._pending(invitation, now)
+            refused = InvitationStatus.REFUSED
+            self.invitation_items[(invitation.invitee.ins, invitation.invitation_id)] = dataclasses.replace(
+                invitation, status=refused, answered_at=now)
+            self.delegations[key] = dataclasses.replace(held, status=refused)
+
+    def end(self, delegation: Delegation, now: dt.datetime) -> None:
+        with self.lock:
+            key = (delegation.patient_ins, self._slot(delegation.kind, delegation.member.ins))
+            held = self.delegations.get(key)
+            if held is None or held.invitation_id != delegation.invitation_id or held.status != delegation.status:
+                raise ConcurrentUpdate("delegation")
+            accepted = held.status == InvitationStatus.ACCEPTED
+            status = InvitationStatus.ENDED if accepted else InvitationStatus.CANCELLED
+            self.delegations[key] = dataclasses.replace(held, status=status)
+            member = held.member.ins
+            stored = self.invitation_items.get((member, held.invitation_id))
+            if stored is not None:
+                self.invitation_items[(member, held.invitation_id)] = dataclasses.replace(stored, status=status)
+            if accepted:
+                self.link_items.pop((member, f"{held.kind.value}#{held.patient_ins}"), None)
+                if held.kind == Kind.CARER:
+                    self.counts[(held.patient_ins, "carers")] -= 1
+                    self.counts[(member, "helped")] -= 1
+
+    def links(self, member: str) -> list[HelpLink]:
+        return [link for (m, _), link in sorted(self.link_items.items()) if m == member]
+
+    def schedule_of_age(self, ins: str, due_at: dt.datetime) -> None:
+        self.of_age[ins] = {"due_at": due_at, "claimed_until": None}
+
+    def due_of_age(self, now: dt.datetime) -> Iterator[str]:
+        yield from [ins for ins, item in self.of_age.items() if item["due_at"] <= now]
+
+    def claim_of_age(self, ins: str, now: dt.datetime, until: dt.datetime) -> bool:
+        with self.lock:
+            item = self.of_age.get(ins)
+            if item is None or (item["claimed_until"] is not None and item["claimed_until"] > now):
+                return False
+            item["claimed_until"] = until
+            return True
+
+    def release_of_age(self, ins: str) -> None:
+        if ins in self.of_age:
+            self.of_age[ins]["claimed_until"] = None
+
+    def done_of_age(self, ins: str) -> None:
+        self.of_age.pop(ins, None)
+
+    def erase(self, ins: str) -> int:
+        with self.lock:
+            erased = 0
+            for key, held in list(self.delegations.items()):
+                patient, member = held.patient_ins, held.member.ins
+                if ins not in (patient, member):
+                    continue
+                if held.status == InvitationStatus.ACCEPTED:
+                    self.link_items.pop((member, f"{held.kind.value}#{patient}"), None)
+                    if held.kind == Kind.CARER:
+                        other = (member, "helped") if patient == ins else (patient, "carers")
+                        self.counts[other] -= 1
+                self.invitation_items.pop((member, held.invitation_id), None)
+                del self.delegations[key]
+                erased += 1
+            for key in [k for k in self.invitation_items if k[0] == ins]:
+                del self.invitation_items[key]
+                erased += 1
+            for key in [k for k in self.link_items if k[0] == ins]:
+                del self.link_items[key]
+                erased += 1
+            for key in [k for k in self.counts if k[0] == ins]:
+                del self.counts[key]
+            erased += int(self.of_age.pop(ins, None) is not None)
+            return erased
+
+
 class FakeFacts:
     """The access decision's facts, read from the other fakes as the DynamoDB loader reads its items."""
 
     def __init__(self, accounts: FakeAccounts, sharing: FakeSharing | None = None, apps: FakeApps | None = None,
-                 consents: FakeConsents | None = None) -> None:
+                 consents: FakeConsents | None = None, family: FakeFamily | None = None) -> None:
         self.accounts_repo = accounts
         self.sharing = sharing or FakeSharing()
         self.apps = apps or FakeApps()
         self.consents = consents or FakeConsents()
+        self.family = family or FakeFamily()
 
     def _account(self, nir: str | None) -> AccountFacts | None:
         account = self.accounts_repo.get(nir) if nir else None
@@ -574,6 +741,14 @@ class FakeFacts:
     def load(self, actor: Actor, ins: str | None) -> PatientFacts:
         patient = self._account(ins)
         caller = (patient if actor.ins == ins else self._account(actor.ins)) if actor.role == "patient" else None
+        carer = None
+        if actor.role == "patient" and actor.ins and ins and actor.ins != ins and patient is not None:
+            second = self.family.delegation(ins, Kind.REPRESENTATIVE, actor.ins)
+            if second is not None and second.status == InvitationStatus.ACCEPTED:
+                patient = dataclasses.replace(patient, other_representatives=frozenset({second.member.ins}))
+            held = self.family.delegation(ins, Kind.CARER, actor.ins)
+            if held is not None:
+                carer = CarerFacts(held.status.value, held.by_representative)
         settings = self.sharing.settings(ins) if ins else SharingSettings()
         relation = emergency_until = None
         if actor.role == "professional" and ins and actor.rpps:
@@ -592,7 +767,7 @@ class FakeFacts:
                                        given.granted_for_minor)
         return PatientFacts(patient=patient, caller_account=caller, relation=relation, emergency_until=emergency_until,
                             attending_doctor=settings.attending_doctor.rpps, emergency=settings.emergency, app=app,
-                            consent=consent)
+                            consent=consent, carer=carer)
 
 
 # -- objects and renderers --------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 One BatchGetItem on the accounts table fetches, from the patient's partition, the account, the caller's own
 account (a patient acting for a child), the professional's relation and emergency access, the sharing settings
-and the app's consent; one GetItem on the catalogue fetches the app. The number of reads does not depend on
+the app's consent, and the caller's standing as a carer or a second legal representative; one GetItem on the
+catalogue fetches the app. The number of reads does not depend on
 how many documents, patients or professionals exist. The keys are those of the repositories that write the items.
 """
 
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.adapters.accounts_repo import ACCOUNT_SK, account_pk
 from chalicelib.adapters.catalogue_repo import app_key, consent_sk
 from chalicelib.adapters.dynamo import Table
+from chalicelib.adapters.family_repo import CO_REPRESENTATIVE_SK, carer_sk, delegation_from
 from chalicelib.adapters.sharing_repo import SETTINGS_SK, emergency_sk, relation_sk, settings_from
-from chalicelib.domain.access import AccountFacts, AppFacts, ConsentFacts, PatientFacts
+from chalicelib.domain.access import AccountFacts, AppFacts, CarerFacts, ConsentFacts, PatientFacts
 from chalicelib.domain.identity import Actor
 from chalicelib.domain.timeutil import parse
 
@@ -46,6 +49,8 @@ class DynamoAccessFacts:
                 keys += [(pk, relation_sk(actor.rpps)), (pk, emergency_sk(actor.rpps))]
             if actor.role == "app" and actor.app_id:
                 keys.append((pk, consent_sk(actor.app_id)))
+            if actor.role == "patient" and actor.ins and actor.ins != ins:
+                keys += [(pk, carer_sk(actor.ins)), (pk, CO_REPRESENTATIVE_SK)]
         if actor.role == "patient" and actor.ins and actor.ins != ins:
             keys.append((account_pk(actor.ins), ACCOUNT_SK))
         items = {(i["pk"], i["sk"]): i for i in self.accounts_table.batch_get(keys)} if keys else {}
@@ -54,9 +59,18 @@ class DynamoAccessFacts:
             return items.get((account_pk(pk_nir), sk)) if pk_nir else None
 
         patient = account_facts(item(ins, ACCOUNT_SK))
-        caller = None
+        caller = carer = None
         if actor.role == "patient":
             caller = patient if actor.ins == ins else account_facts(item(actor.ins, ACCOUNT_SK))
+            if patient is not None and actor.ins and actor.ins != ins:
+                slot = item(ins, CO_REPRESENTATIVE_SK)
+                second = delegation_from(slot) if slot else None
+                if second is not None and second.status == "accepted":
+                    patient = replace(patient, other_representatives=frozenset({second.member.ins}))
+                link = item(ins, carer_sk(actor.ins))
+                if link:
+                    held = delegation_from(link)
+                    carer = CarerFacts(held.status.value, held.by_representative)
         settings = settings_from(item(ins, SETTINGS_SK))
         relation = emergency_until = None
         if actor.role == "professional" and ins and actor.rpps:
@@ -79,4 +93,4 @@ class DynamoAccessFacts:
                 )
         return PatientFacts(patient=patient, caller_account=caller, relation=relation, emergency_until=emergency_until,
                             attending_doctor=settings.attending_doctor.rpps, emergency=settings.emergency,
-                            app=app, consent=consent)
+                            app=app, consent=consent, carer=carer)

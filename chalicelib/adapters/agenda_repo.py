@@ -104,9 +104,8 @@ class DynamoAgenda:
     def add_appointment(self, ins: str, appointment: Appointment) -> None:
         """The listing's item, the item by id and the reminder's alarm, in one transaction."""
         appointment_with = replace(appointment, version=1)
-        operations = [self._put(appointment_item(ins, appointment_with)),
-                      self._put(appointment_item(ins, appointment_with, f"{APPOINTMENT_ID}{appointment.appointment_id}"),
-                                "attribute_not_exists(pk)")]
+        by_id = appointment_item(ins, appointment_with, f"{APPOINTMENT_ID}{appointment.appointment_id}")
+        operations = [self._put(appointment_item(ins, appointment_with)), self._put(by_id, "attribute_not_exists(pk)")]
         alarm = Alarm.for_appointment(ins, appointment)
         if alarm is not None:
             operations.append(self._put(alarm_item(alarm)))

@@ -167,20 +167,36 @@ class Table:
 
     def page(self, pk: str, limit: int, cursor: str | None, *, accept: Any = None, sk_prefix: str | None = None,
              filter_expression: str | None = None, filter_values: dict[str, Any] | None = None,
-             forward: bool = False, names: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+             forward: bool = False, names: dict[str, str] | None = None,
+             index: tuple[str, str, str] | None = None,
+             sk_between: tuple[str, str] | None = None) -> tuple[list[dict[str, Any]], str | None]:
         """One page of a listing: up to ``limit`` items of partition ``pk`` that pass the filter expression and
         ``accept(item)``, newest first by default. The cursor is the key of the last item returned, so items
-        left out by ``accept`` are never skipped on the next page."""
+        left out by ``accept`` are never skipped on the next page.
+
+        ``index`` = (index name, its partition key's attribute, the value): the same listing read through a global
+        secondary index whose sort key is ``sk`` (the cursor still names the item by ``pk`` and ``sk``);
+        ``sk_between`` bounds the sort key (inclusive), e.g. a period of time-ordered ids."""
         start = decode_cursor(cursor, pk, sk_prefix)
+        if start is not None and sk_between is not None and not sk_between[0] <= start["sk"]["S"] <= sk_between[1]:
+            raise _bad_cursor("belongs to another listing")
+        if start is not None and index is not None:
+            start[index[1]] = {"S": index[2]}
         found: list[dict[str, Any]] = []
         batch = min(max(limit * 2, 25), 500)
         while True:
-            condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")
-            vals = values(pk=pk, **({"prefix": sk_prefix} if sk_prefix else {}))
+            condition = f"{index[1] if index else 'pk'} = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix
+                                                                   else "")
+            vals = values(pk=index[2] if index else pk, **({"prefix": sk_prefix} if sk_prefix else {}))
+            if sk_between is not None:
+                condition += " AND sk BETWEEN :low AND :high"
+                vals.update(values(low=sk_between[0], high=sk_between[1]))
             vals.update(filter_values or {})
             kwargs: dict[str, Any] = {"TableName": self.name, "KeyConditionExpression": condition,
                                       "ExpressionAttributeValues": vals, "ScanIndexForward": forward,
                                       "Limit": batch}
+            if index is not None:
+                kwargs["IndexName"] = index[0]
             if filter_expression:
                 kwargs["FilterExpression"] = filter_expression
             if names:

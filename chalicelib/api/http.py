@@ -399,7 +399,8 @@ def _plain(value: str) -> str:
 
 
 # Path parameters checked by name, before the body is read (the others are opaque ids, checked by their service).
-PATH_PARAMETERS: dict[str, Callable[[str], str]] = {"ins": path_ins, "rpps": path_rpps}
+PATH_PARAMETERS: dict[str, Callable[[str], str]] = {"ins": path_ins, "rpps": path_rpps,
+                                                   "carer_ins": lambda value: path_ins(value, "carer_ins")}
 
 
 def paging(call: Call, default: int = 50, maximum: int = 100) -> tuple[int, str | None]:

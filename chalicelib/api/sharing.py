@@ -3,13 +3,16 @@ emergency settings and access, the access log, and establishments' inbox rejecti
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import PAGING, Call, paging, route
+from chalicelib.api.http import PAGING, Call, QueryParam, paging, query_time, route
 from chalicelib.bootstrap import container
 from chalicelib.domain.access import Action
+from chalicelib.domain.audit import MODES, AccessLogQuery
+from chalicelib.errors import InvalidInput
 
 bp = Blueprint(__name__)
 TAG = "Sharing and access"
@@ -73,12 +76,35 @@ def emergency_access(call: Call, ins: str) -> Any:
     return container().sharing.emergency_access(call.caller, ins, body.reason, body.duration_hours)
 
 
+LOG_FILTERS = (
+    QueryParam("actor_id", "Only this actor's accesses: an RPPS, a FINESS, an app id or a carer's INS."),
+    QueryParam("mode", "Only accesses in this mode.", enum=MODES),
+    QueryParam("since", "Only accesses at or after this time (ISO-8601 with its zone)."),
+    QueryParam("until", "Only accesses at or before this time (ISO-8601 with its zone)."),
+)
+ACTOR_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
 @route(bp, "/patients/{ins}/access-log", "GET", tag=TAG, action=Action.READ_ACCESS_LOG, response=A + "AccessLogPage",
-       query=PAGING, errors=(400, 403, 404, 422),
-       summary="Every access by someone other than the patient, newest first.")
+       query=PAGING + LOG_FILTERS, errors=(400, 403, 404, 422),
+       summary="Every access by someone other than the patient, newest first; filters by actor, mode and period.")
 def access_log(call: Call, ins: str) -> Any:
     limit, cursor = paging(call)
-    return container().sharing.access_history(call.caller, ins, limit, cursor)
+    return container().sharing.access_history(call.caller, ins, limit, cursor, log_query(call))
+
+
+def log_query(call: Call) -> AccessLogQuery:
+    """The access log's filters from the query string, each checked (422 naming the parameter)."""
+    actor_id = call.query.get("actor_id") or None
+    if actor_id is not None and not ACTOR_ID.match(actor_id):
+        raise InvalidInput("The parameter 'actor_id' must be an RPPS, a FINESS, an app id or an INS (letters, "
+                           "digits, '.', '_', ':' or '-', at most 64).", code="invalid_actor_id", field="actor_id")
+    mode = call.query.get("mode") or None
+    if mode is not None and mode not in MODES:
+        raise InvalidInput(f"The parameter 'mode' must be one of {', '.join(MODES)}.", code="invalid_mode",
+                           field="mode")
+    return AccessLogQuery(actor_id=actor_id, mode=mode, since=query_time(call, "since"),
+                          until=query_time(call, "until"))
 
 
 @route(bp, "/establishments/{finess}/rejections", "GET", tag=TAG, action=Action.READ_REJECTIONS,

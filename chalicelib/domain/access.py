@@ -14,12 +14,18 @@ It decides in two stages:
 
 Rules (CONTRACT.md §2, §4-§7; Code de la santé publique L1111-15 to L1111-17, R1111-46):
 
-* a patient's token works only once their account is active; a legal representative acts for a minor child;
+* a patient's token works only once their account is active; a legal representative (the one of the enrolment, or
+  a second one who accepted the first's invitation) acts for a minor child, never once the child is 18, whatever
+  the token says; a carer (aidant) who accepted the person's invitation reads and adds to their space, never
+  manages its sharing (professionals, attending doctor, emergency settings, app consents, carers), closes or
+  exports it (``CARER_ACTIONS``); a carer invited by a legal representative for a minor stops at 18 too;
 * a space must exist (``open`` or ``active``) for anyone else; otherwise it does not exist for them (404);
 * a professional the patient blocked is refused, always, even in an emergency;
 * reading the record needs an authorisation (declared care relationship or the patient's consent) or a live
   emergency access; feeding it does not (professionals must feed the record, L1111-15);
-* per document: the profession x type matrix, masking, hidden-from-patient, deletion (see ``document_visible``);
+* per document: the profession x type matrix, masking, hidden-from-patient, a minor's secret
+  (``hidden_from_representatives``, L1111-5: never shown to legal representatives or carers), deletion (see
+  ``document_visible``);
   a document the caller cannot see is absent for them (404), whatever they ask of it; an author may change only
   their own documents (403 ``not_author`` when they can see it);
 * an app reaches only the categories and directions its patient granted, while the app is online and its
@@ -36,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chalicelib.domain.accounts import MAJORITY_AGE
 from chalicelib.domain.authorization_matrix import profession_may_see
 from chalicelib.domain.identity import Actor
 from chalicelib.domain.timeutil import age_on
@@ -97,12 +104,20 @@ class Action(StrEnum):
     # portability (GDPR art. 20): the patient or a legal representative; never a carer (EXPORT_ACTIONS)
     REQUEST_EXPORT = "request_export"
     READ_EXPORT = "read_export"
+    # family: carers (aidants), a second legal representative, a minor's secret (CONTRACT §10)
+    READ_CARERS = "read_carers"
+    MANAGE_CARERS = "manage_carers"  # invite a carer (and withdraw the invitation, revoke a carer)
+    REVOKE_CARER = "revoke_carer"  # end a carer's link: the person, their representative, or the carer leaving
+    INVITE_REPRESENTATIVE = "invite_representative"  # a legal representative invites a second one
+    HIDE_FROM_REPRESENTATIVES = "hide_from_representatives"  # set or lift hidden_from_representatives
+    READ_INVITATIONS = "read_invitations"  # the caller's own invitations
+    ANSWER_INVITATION = "answer_invitation"  # accept or refuse one of them
 
 
 A = Action
 BACK_OFFICE_ACTIONS = frozenset({A.ENROL, A.OPT_OUT_BY_PHONE, A.MANAGE_CATALOGUE, A.LOAD_REIMBURSEMENTS})
 OWN_SPACE_ACTIONS = frozenset({A.READ_ME, A.CLOSE_SPACE, A.READ_NOTIFICATION_PREFERENCES,
-                               A.SET_NOTIFICATION_PREFERENCES})
+                               A.SET_NOTIFICATION_PREFERENCES, A.READ_INVITATIONS, A.ANSWER_INVITATION})
 CONVERSATION_ACTIONS = frozenset({A.READ_CONVERSATION, A.POST_MESSAGE, A.CLOSE_CONVERSATION, A.READ_ATTACHMENT,
                                   A.FILE_ATTACHMENT})
 PARTICIPANT_ACTIONS = frozenset({A.LIST_CONVERSATIONS, A.READ_CONVERSATION, A.POST_MESSAGE, A.READ_ATTACHMENT})
@@ -112,16 +127,25 @@ PRO_READ_ACTIONS = frozenset({A.LIST_DOCUMENTS, A.READ_DOCUMENT, A.READ_PROFILE,
                               A.READ_SUMMARY})
 # Feeding the record and the agenda: any professional the patient did not block (L1111-15).
 PRO_WRITE_ACTIONS = frozenset({A.ADD_DOCUMENT, A.REPLACE_DOCUMENT, A.UPDATE_DOCUMENT, A.HIDE_DOCUMENT,
-                               A.DELETE_DOCUMENT, A.WRITE_VACCINATIONS, A.WRITE_MEASUREMENTS, A.WRITE_AGENDA,
-                               A.UPDATE_APPOINTMENT, A.CANCEL_APPOINTMENT})
+                               A.HIDE_FROM_REPRESENTATIVES, A.DELETE_DOCUMENT, A.WRITE_VACCINATIONS,
+                               A.WRITE_MEASUREMENTS, A.WRITE_AGENDA, A.UPDATE_APPOINTMENT, A.CANCEL_APPOINTMENT})
 # Actions on one document that only its author may take (the patient masks and deletes any they see).
-AUTHOR_ACTIONS = frozenset({A.REPLACE_DOCUMENT, A.HIDE_DOCUMENT, A.DELETE_DOCUMENT})
+AUTHOR_ACTIONS = frozenset({A.REPLACE_DOCUMENT, A.HIDE_DOCUMENT, A.HIDE_FROM_REPRESENTATIVES, A.DELETE_DOCUMENT})
 # Changing or cancelling an appointment: the patient (or a legal representative) any of them; a professional, an
 # establishment or an app only one it added (as for adding, a professional needs no authorisation to read).
 APPOINTMENT_ACTIONS = frozenset({A.UPDATE_APPOINTMENT, A.CANCEL_APPOINTMENT})
 # Exporting a space is the patient's right or a legal representative's, never a carer's (CONTRACT §10; the carer
 # rule of the decision refuses these).
 EXPORT_ACTIONS = frozenset({A.REQUEST_EXPORT, A.READ_EXPORT})
+# What a carer may do in the space of the person they help: read, and add (CONTRACT §10; DOMAIN: carers cannot
+# manage sharing, close the profile, delete or export data). A list of what is allowed, so that an action added
+# later is refused to carers until it is put here on purpose. Reimbursements and the access log are the person's
+# and their legal representatives' alone (CONTRACT §5, §6); the profile is written by them (a carer reads it).
+CARER_ACTIONS = frozenset({A.LIST_DOCUMENTS, A.READ_DOCUMENT, A.ADD_DOCUMENT, A.READ_PROFILE, A.READ_VACCINATIONS,
+                           A.WRITE_VACCINATIONS, A.READ_MEASUREMENTS, A.WRITE_MEASUREMENTS, A.READ_AGENDA,
+                           A.WRITE_AGENDA, A.READ_REMINDERS, A.READ_SUMMARY, A.READ_SHARING, A.REVOKE_CARER})
+# Managing a space's people: the person and their legal representatives.
+FAMILY_MANAGER_ACTIONS = frozenset({A.READ_CARERS, A.MANAGE_CARERS})
 
 # What an app may do, as (data category, direction) of the consent it needs (CONTRACT §7). Nothing else: an app
 # never masks, hides or deletes, and never sets a visibility flag.
@@ -151,7 +175,7 @@ ROLE_ACTIONS: Mapping[str, frozenset[Action]] = {
     "professional": PRO_READ_ACTIONS | PRO_WRITE_ACTIONS | STARTER_ACTIONS | {A.DECLARE_CARE, A.EMERGENCY_ACCESS},
     "establishment": STARTER_ACTIONS | APPOINTMENT_ACTIONS | {
         A.READ_REJECTIONS, A.ADD_DOCUMENT, A.REPLACE_DOCUMENT, A.LIST_DOCUMENTS, A.READ_DOCUMENT, A.UPDATE_DOCUMENT,
-        A.HIDE_DOCUMENT, A.DELETE_DOCUMENT, A.WRITE_AGENDA},
+        A.HIDE_DOCUMENT, A.HIDE_FROM_REPRESENTATIVES, A.DELETE_DOCUMENT, A.WRITE_AGENDA},
     "app": frozenset(APP_SCOPES),
 }
 
@@ -182,7 +206,31 @@ ROLE_REASONS: Mapping[tuple[str, Action], str] = {
     ("app", A.HIDE_DOCUMENT): "An app cannot hide a document from the patient: what an app writes, the patient "
                               "sees and may delete.",
     ("app", A.MASK_DOCUMENT): "An app cannot mask documents: masking is the patient's choice.",
+    ("app", A.HIDE_FROM_REPRESENTATIVES): "An app cannot set a document's visibility: a minor's secret is kept by "
+                                          "the document's author, at the minor's request.",
 }
+
+# Why a carer may not do something in the space of the person they help (default: CARER_DEFAULT_REASON).
+CARER_REASONS: Mapping[Action, str] = {
+    A.MANAGE_SHARING: "A carer cannot manage sharing: the person (or their legal representative) chooses which "
+                      "professionals see the record, the attending doctor and the emergency settings.",
+    A.MANAGE_APP_CONSENTS: "A carer cannot manage app consents: the person (or their legal representative) "
+                           "chooses the apps that reach their data.",
+    A.MANAGE_CARERS: "A carer cannot invite or remove carers: the person (or their legal representative) does.",
+    A.READ_CARERS: "The list of carers is shown to the person and their legal representatives.",
+    A.INVITE_REPRESENTATIVE: "A carer cannot invite a legal representative.",
+    A.READ_ACCESS_LOG: "The access log is shown to the person and their legal representatives.",
+    A.READ_REIMBURSEMENTS: "Reimbursements are shown to the person and their legal representatives alone.",
+    A.WRITE_PROFILE: "A carer reads the medical profile; the person (or their legal representative) writes it.",
+    A.DELETE_DOCUMENT: "A carer cannot delete documents: only the person, their legal representative and the "
+                       "document's author do.",
+    A.MASK_DOCUMENT: "A carer cannot mask documents: masking is the person's choice (or a legal representative's).",
+    A.UPDATE_DOCUMENT: "A carer cannot change a document's visibility: it is the person's choice (or the author's).",
+    A.HIDE_FROM_REPRESENTATIVES: "A carer cannot change a document's visibility: it is the author's choice.",
+    A.REPLACE_DOCUMENT: "A carer adds documents; replacing one is its author's or the person's business.",
+}
+CARER_DEFAULT_REASON = ("A carer reads and adds to the space of the person they help, but cannot manage it, close "
+                        "it or export it.")
 ROLE_NAMES = {"patient": "A patient", "professional": "A professional", "establishment": "An establishment",
               "app": "An app", "agent": "The back office"}
 ROLE_PLURALS = {"patient": "patients", "professional": "professionals", "establishment": "establishments",
@@ -200,6 +248,7 @@ def roles_for(action: Action) -> tuple[str, ...]:
 class Mode(StrEnum):
     SELF = "self"
     REPRESENTATIVE = "representative"
+    CARER = "carer"  # a carer in the space of the person they help (logged, as actor role "carer")
     NORMAL = "normal"
     EMERGENCY = "emergency"
     APP = "app"
@@ -224,7 +273,7 @@ class Decision:
     @property
     def logged(self) -> bool:
         """Accesses by someone other than the patient land in the patient's access log."""
-        return self.allowed and self.mode in (Mode.NORMAL, Mode.EMERGENCY, Mode.APP)
+        return self.allowed and self.mode in (Mode.NORMAL, Mode.EMERGENCY, Mode.APP, Mode.CARER)
 
 
 def allow(mode: Mode) -> Decision:
@@ -240,7 +289,22 @@ class AccountFacts:
     ins: str
     status: str
     birth_date: dt.date
-    legal_representative_nir: str | None = None
+    legal_representative_nir: str | None = None  # the enrolment's legal representative
+    other_representatives: frozenset[str] = frozenset()  # a second one, who accepted the first's invitation
+
+    @property
+    def representatives(self) -> frozenset[str]:
+        """Every legal representative of this person (they act for them while they are a minor)."""
+        first = frozenset({self.legal_representative_nir}) if self.legal_representative_nir else frozenset()
+        return first | self.other_representatives
+
+
+@dataclass(frozen=True)
+class CarerFacts:
+    """The caller's carer link with the patient, as stored: the invitation may still be pending."""
+
+    status: str  # pending | accepted
+    by_representative: bool = False  # invited by a legal representative for a minor: ends at 18
 
 
 @dataclass(frozen=True)
@@ -288,6 +352,8 @@ class PatientFacts:
     consent: ConsentFacts | None = None
     conversation: ConversationFacts | None = None  # messaging: the conversation concerned (None: no such one)
     finess: str | None = None  # READ_REJECTIONS: the establishment whose files are asked for
+    carer: CarerFacts | None = None  # a patient caller: their carer link with the patient (None: not a carer)
+    carer_concerned: str | None = None  # REVOKE_CARER: the INS of the carer whose link ends
 
 
 @dataclass(frozen=True)
@@ -299,6 +365,7 @@ class DocumentFacts:
     masked: bool = False
     hidden_from_patient: bool = False
     deleted: bool = False
+    hidden_from_representatives: bool = False  # a minor's secret (L1111-5)
 
 
 @dataclass(frozen=True)
@@ -310,8 +377,17 @@ class AppointmentFacts:
 
 
 def is_legal_representative(caller_ins: str, patient: AccountFacts, today: dt.date) -> bool:
-    """A legal representative acts for the child while the child is a minor (then the child takes over)."""
-    return patient.legal_representative_nir == caller_ins and age_on(patient.birth_date, today) < 18
+    """A legal representative acts for the child while the child is a minor (then the child takes over): decided
+    from the birth date at every access, whatever the token says."""
+    return caller_ins in patient.representatives and age_on(patient.birth_date, today) < MAJORITY_AGE
+
+
+def is_carer(carer: CarerFacts | None, patient: AccountFacts, today: dt.date) -> bool:
+    """An accepted carer helps the person; one a legal representative invited for a minor stops at 18 (the young
+    adult chooses their own carers)."""
+    if carer is None or carer.status != "accepted":
+        return False
+    return not (carer.by_representative and age_on(patient.birth_date, today) >= MAJORITY_AGE)
 
 
 def _no_space() -> Decision:
@@ -443,23 +519,51 @@ def _conversation(actor: Actor, action: Action, facts: PatientFacts) -> Decision
 
 def _patient(actor: Actor, action: Action, facts: PatientFacts, now: dt.datetime,
              document: DocumentFacts | None) -> Decision:
-    """The patient in their own space, or a legal representative in a minor child's (the caller is active)."""
+    """The patient in their own space, a legal representative in a minor child's, or a carer in the space of the
+    person they help (the caller is active)."""
     caller, patient = facts.caller_account, facts.patient
     assert caller is not None
+    today = now.date()
     if patient is not None and caller.ins == patient.ins:
         mode = Mode.SELF
-    elif patient is not None and is_legal_representative(caller.ins, patient, now.date()):
-        if patient.status not in LIVE:
-            return _no_space()
+    elif patient is not None and is_legal_representative(caller.ins, patient, today):
         mode = Mode.REPRESENTATIVE
+    elif patient is not None and is_carer(facts.carer, patient, today):
+        mode = Mode.CARER
     else:
         return deny(Denial.FORBIDDEN, "forbidden", "This space belongs to someone else.")
+    assert patient is not None
+    if mode != Mode.SELF and patient.status not in LIVE:
+        return _no_space()
+    refused = _standing(action, mode, actor, facts)
+    if refused:
+        return refused
     if document is not None:
         if not document_visible(actor, mode, facts, document):
             return _document_not_found()
-        if action == A.REPLACE_DOCUMENT and not is_author(actor, document):
+        if action in (A.REPLACE_DOCUMENT, A.HIDE_FROM_REPRESENTATIVES) and not is_author(actor, document):
             return _not_author()
     return allow(mode)
+
+
+def _standing(action: Action, mode: Mode, actor: Actor, facts: PatientFacts) -> Decision | None:
+    """What the caller's standing with the person (self, legal representative, carer) lets them do."""
+    if mode == Mode.CARER:
+        if action == A.REVOKE_CARER:
+            if facts.carer_concerned != actor.ins:
+                return deny(Denial.FORBIDDEN, "carer_forbidden", "A carer steps down themselves; the other "
+                                                                 "carers are the person's choice.")
+            return None
+        if action not in CARER_ACTIONS:
+            return deny(Denial.FORBIDDEN, "carer_forbidden", CARER_REASONS.get(action, CARER_DEFAULT_REASON))
+        return None
+    if action == A.INVITE_REPRESENTATIVE and mode != Mode.REPRESENTATIVE:
+        return deny(Denial.FORBIDDEN, "not_representative",
+                    "Only a legal representative of a minor invites a second legal representative.")
+    if action == A.HIDE_FROM_REPRESENTATIVES and mode != Mode.SELF:
+        return deny(Denial.FORBIDDEN, "forbidden", "A minor's secret is kept from the legal representatives: only "
+                                                   "the document's author sets or lifts it.")
+    return None
 
 
 def is_author(actor: Actor, document: DocumentFacts) -> bool:
@@ -540,12 +644,15 @@ def document_visible(actor: Actor, mode: Mode, facts: PatientFacts, document: Do
     """May this caller, in this mode, see this document at all (lists and reads alike)?"""
     if document.deleted:
         return False
-    if mode == Mode.APP and (document.masked or document.hidden_from_patient):
+    if mode in (Mode.REPRESENTATIVE, Mode.CARER) and document.hidden_from_representatives:
+        return False  # a minor's secret: never shown to legal representatives or carers (L1111-5)
+    hidden = document.hidden_from_patient or document.hidden_from_representatives
+    if mode == Mode.APP and (document.masked or hidden):
         return False  # an app never sees a masked or hidden document, its own included (CONTRACT §7)
     author = is_author(actor, document)
     if document.status not in ("available", "superseded") and not author:
         return False  # an upload in progress or a rejected file is its author's business
-    if mode in (Mode.SELF, Mode.REPRESENTATIVE):
+    if mode in (Mode.SELF, Mode.REPRESENTATIVE, Mode.CARER):
         return not document.hidden_from_patient or author
     if author or mode == Mode.APP:
         return True

@@ -157,6 +157,7 @@ class Document:
     source: str = "upload"  # upload (presigned PUT) | inbox (laboratory or hospital drop)
     masked: bool = False
     hidden_from_patient: bool = False
+    hidden_from_representatives: bool = False  # a minor's secret (L1111-5): never shown to representatives, carers
     replaces: str | None = None
     superseded_by: str | None = None
     deleted_at: dt.datetime | None = None
@@ -192,7 +193,8 @@ class Document:
     def facts(self) -> DocumentFacts:
         return DocumentFacts(author_role=self.author.role, author_id=self.author.id, type_code=self.type_code,
                              status=self.status.value, masked=self.masked,
-                             hidden_from_patient=self.hidden_from_patient, deleted=self.deleted)
+                             hidden_from_patient=self.hidden_from_patient, deleted=self.deleted,
+                             hidden_from_representatives=self.hidden_from_representatives)
 
     # -- rules --------------------------------------------------------------------------------------------------
     def make_available(self, version_id: str | None, now: dt.datetime) -> None:

@@ -74,6 +74,28 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Bonjour,\nL'export de vos données que vous avez demandé est prêt. Téléchargez-le depuis votre espace santé "
         "avant le {expires_at} : il sera ensuite effacé.",
     ),
+    # family (CONTRACT §10): no name and no health information, only what the person needs to act
+    "carer_invitation": (
+        "Une invitation à devenir aidant",
+        "Bonjour,\nUne personne vous invite à devenir son aidant dans Mon Espace Santé. Connectez-vous à votre "
+        "espace santé pour accepter ou refuser cette invitation avant le {expires_at}.",
+    ),
+    "representative_invitation": (
+        "Une invitation à gérer l'espace santé d'un enfant",
+        "Bonjour,\nLe représentant légal d'un enfant vous invite à gérer avec lui l'espace santé de cet enfant. "
+        "Connectez-vous à votre espace santé pour accepter ou refuser cette invitation avant le {expires_at}.",
+    ),
+    "carer_revoked": (
+        "Vous n'êtes plus aidant",
+        "Bonjour,\nVous n'êtes plus l'aidant d'une personne dans Mon Espace Santé : vous n'avez plus accès à son "
+        "espace santé. Retrouvez les personnes que vous aidez dans votre espace.",
+    ),
+    "space_of_age": (
+        "Votre espace santé est désormais le vôtre",
+        "Bonjour,\nVous avez 18 ans : vos représentants légaux n'ont plus accès à votre espace santé. Connectez-vous "
+        "pour le prendre en main, choisir qui peut y accéder et approuver à nouveau les services que vos parents "
+        "avaient autorisés.",
+    ),
 }
 
 Preference = Literal["message", "document", "appointment", "synchronised_service", "prevention"]
@@ -88,6 +110,9 @@ GOVERNED_BY: dict[str, str] = {
     "space_created": REQUIRED,  # R1111-28
     "emergency_access": REQUIRED,  # L1111-17: the patient is told of every emergency access
     "carer_invitation": REQUIRED,  # an invitation to act in someone's space must reach the person
+    "representative_invitation": REQUIRED,  # the same, for a child's second legal representative
+    "carer_revoked": REQUIRED,  # an access that ends at once: the former carer must know
+    "space_of_age": REQUIRED,  # at 18 the young adult takes over the space (CONTRACT §10)
     "export_ready": REQUIRED,  # GDPR art. 12(3): the person is told what was done with their request
     "document_added": "document",
     "new_message": "message",

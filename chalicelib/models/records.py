@@ -21,6 +21,9 @@ class DocumentCreate(Strict):
     replaces: Id | None = Field(None, description="The document this one replaces (it becomes superseded).")
     hidden_from_patient: bool = Field(False, description="Author only: hidden from the patient until lifted "
                                                          "(e.g. until a diagnosis is announced).")
+    hidden_from_representatives: bool = Field(
+        False, description="Author only, at a minor's request (Code de la santé publique L1111-5): never shown to "
+                           "the legal representatives or the carers. Not for apps.")
 
 
 class DocumentPatch(Strict):
@@ -29,6 +32,9 @@ class DocumentPatch(Strict):
     masked: bool | None = Field(None, description="Patient or legal representative: hide from professionals "
                                                   "(but the author and the attending doctor).")
     hidden_from_patient: bool | None = Field(None, description="The author: hide from the patient, or lift it.")
+    hidden_from_representatives: bool | None = Field(
+        None, description="The author: keep from the legal representatives and carers (a minor's secret), or lift "
+                          "it.")
 
 
 class RelationStatus(Strict):

@@ -25,7 +25,7 @@ from chalicelib.domain.access import (
     PatientFacts,
     decide,
 )
-from chalicelib.domain.audit import AccessEntry
+from chalicelib.domain.audit import AccessEntry, AccessLogQuery
 from chalicelib.domain.identity import Actor, Party
 from chalicelib.domain.messaging import Conversation
 from chalicelib.domain.results import Page
@@ -45,7 +45,10 @@ class FactsLoader(Protocol):
 
 class AccessLog(Protocol):
     def append(self, ins: str, entry: AccessEntry) -> None: ...
-    def page(self, ins: str, limit: int, cursor: str | None) -> Page[AccessEntry]: ...
+    def page(self, ins: str, limit: int, cursor: str | None,
+             query: AccessLogQuery | None = None) -> Page[AccessEntry]:
+        """Newest first; ``query`` keeps one actor, one mode and/or a period."""
+        ...
     def erase(self, ins: str) -> int: ...
 
 
@@ -85,8 +88,9 @@ class Grant:
 
     @property
     def by_patient(self) -> bool:
-        """The patient themselves or a legal representative (their own accesses are never logged)."""
-        return self.mode in (Mode.SELF, Mode.REPRESENTATIVE)
+        """The patient, or someone acting for them (a legal representative, a carer): they see the patient's view
+        of the space (whether the access is logged is the decision's ``logged``: a carer's is)."""
+        return self.mode in (Mode.SELF, Mode.REPRESENTATIVE, Mode.CARER)
 
     def decide(self, action: Action | None = None, document: DocumentFacts | None = None,
                appointment: AppointmentFacts | None = None) -> Decision:
@@ -137,6 +141,11 @@ class AccessService:
         facts = self._load(actor, ins) if conversation is not None else self._load(actor, None)
         return self._grant(actor, action, ins, replace(facts, conversation=conversation_facts(conversation)))
 
+    def check_carer(self, actor: Actor, action: Action, ins: str, carer_ins: str) -> Grant:
+        """Decide ``action`` on the link between the space of ``ins`` and its carer ``carer_ins`` (REVOKE_CARER: the
+        person, their legal representative, or that carer stepping down)."""
+        return self._grant(actor, action, ins, replace(self._load(actor, ins), carer_concerned=carer_ins))
+
     def check_establishment(self, actor: Actor, action: Action, finess: str) -> Grant:
         """Decide ``action`` on an establishment's own files."""
         return self._grant(actor, action, None, PatientFacts(None, finess=finess))
@@ -167,5 +176,8 @@ class AccessService:
 
     def record(self, ins: str, actor: Actor, action: str, mode: Mode, document_id: str | None = None,
                reason: str | None = None) -> None:
-        self.access_log.append(ins, AccessEntry(at=self.clock.now(), actor=Party.of(actor), action=action,
+        party = Party.of(actor)
+        if mode == Mode.CARER:  # a carer's access: shown as the carer's, in the normal mode
+            party, mode = Party("carer", actor.id), Mode.NORMAL
+        self.access_log.append(ins, AccessEntry(at=self.clock.now(), actor=party, action=action,
                                                 mode=mode.value, document_id=document_id, reason=reason))

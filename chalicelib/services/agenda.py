@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.access import LIVE, Action, AppointmentFacts
 from chalicelib.domain.accounts import Account
@@ -165,7 +165,8 @@ class AgendaService:
             if reminder_at is not None and reminder_at >= start:
                 raise InvalidInput("The field 'reminder_at' must be before 'start'.", code="invalid_reminder_at",
                                    field="reminder_at")
-            fields = {k: v for k, v in changes.items() if k in ("title", "location", "professional", "note")}
+            kept = ("title", "location", "professional", "note")
+            fields: dict[str, Any] = {k: v for k, v in changes.items() if k in kept}
             after = replace(before, **fields, start=start, end=end, reminder_at=reminder_at, updated_at=now)
             stored = self.agenda.update_appointment(ins, before, after)
             grant.log("update_appointment")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.access import Action
 from chalicelib.domain.accounts import (
@@ -22,6 +22,7 @@ from chalicelib.domain.accounts import (
     secret_hash,
     wrong_credentials,
 )
+from chalicelib.domain.family import Helped, HelpLink, Kind
 from chalicelib.domain.identity import Actor
 from chalicelib.domain.notices import channel_for
 from chalicelib.domain.results import InvalidRow
@@ -66,7 +67,7 @@ class Dependant:
 
 @dataclass(frozen=True)
 class Space:
-    """The caller's space and the children's spaces they manage (``GET /me``)."""
+    """The caller's space, the children's spaces they manage and the people they help (``GET /me``)."""
 
     ins: str
     status: str
@@ -74,6 +75,13 @@ class Space:
     family_name: str
     birth_date: dt.date
     dependants: list[Dependant]
+    helped: list[Helped] = field(default_factory=list)
+
+
+class FamilyLinks(Protocol):
+    def links(self, member: str) -> list[HelpLink]:
+        """The people ``member`` helps and the children they represent by invitation (accepted)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ class LifecycleService:
     def __init__(self, accounts: AccountRepository, notifier: Notifier, clock: Clock, secrets: SecretGenerator,
                  pepper: str, access: AccessService, erasers: Callable[[], Sequence[ArchiveEraser]] = _none,
                  space_listeners: Callable[[], Sequence[SpaceListener]] = _none,
-                 messenger: Messenger | None = None) -> None:
+                 messenger: Messenger | None = None, family: FamilyLinks | None = None) -> None:
         self.accounts = accounts
         self.notifier = notifier
         self.clock = clock
@@ -111,6 +119,7 @@ class LifecycleService:
         self.access = access
         self.erasers = erasers
         self.space_listeners = space_listeners
+        self.family = family
         self.messenger = messenger or Messenger(accounts, notifier)
 
     # -- helpers -------------------------------------------------------------------------------------------------
@@ -294,14 +303,25 @@ class LifecycleService:
         if account is None:
             raise NotFound("No space exists for this person.", code="unknown_person")
         today = self.clock.now().date()
-        children = self.accounts.get_many(self.accounts.dependants(nir))
+        links = self.family.links(nir) if self.family is not None else []
+        represented = {link.patient_ins for link in links if link.kind == Kind.REPRESENTATIVE}
+        helping = {link.patient_ins: link for link in links if link.kind == Kind.CARER}
+        child_nirs = list(dict.fromkeys([*self.accounts.dependants(nir), *represented]))
+        others = self.accounts.get_many([*child_nirs, *helping])
+        children = [others[n] for n in child_nirs if n in others]
         dependants = [
             Dependant(c.nir, c.given_name, c.family_name, c.birth_date, c.status.value)
-            for c in sorted(children.values(), key=lambda c: c.birth_date)
-            if c.legal_representative_nir == nir and c.is_minor(today) and c.status != Status.CLOSED
+            for c in sorted(children, key=lambda c: c.birth_date)
+            if (c.legal_representative_nir == nir or c.nir in represented) and c.is_minor(today)
+            and c.status != Status.CLOSED
         ]  # a closed space leaves every listing (it answers 404 to the representative too)
+        helped = [
+            Helped(a.nir, a.given_name, a.family_name, a.birth_date, a.status.value, link.since)
+            for ins, link in sorted(helping.items()) if (a := others.get(ins)) is not None
+            and a.status in (Status.OPEN, Status.ACTIVE) and not (link.by_representative and not a.is_minor(today))
+        ]  # a carer a representative chose for a minor stops at 18 (the access decision says so too)
         return Space(account.nir, account.status.value, account.given_name, account.family_name,
-                     account.birth_date, dependants)
+                     account.birth_date, dependants, helped)
 
     def close(self, actor: Actor, body: ClosureRequest) -> str:
         self.access.check(actor, Action.CLOSE_SPACE)

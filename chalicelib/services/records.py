@@ -71,6 +71,8 @@ class RecordService:
         grant = self.access.check(actor, Action.ADD_DOCUMENT, ins)
         if body.hidden_from_patient:
             grant.require(action=Action.HIDE_DOCUMENT)  # a visibility flag: authors who announce results, only
+        if body.hidden_from_representatives:
+            grant.require(action=Action.HIDE_FROM_REPRESENTATIVES)  # a minor's secret: its author, never an app
         doc_type = document_type(body.type_code)
         if doc_type is None:
             raise InvalidInput(f"The field 'type_code' '{body.type_code}' is not in the published list of document "
@@ -85,16 +87,18 @@ class RecordService:
         doc = Document(document_id=self.ids.new(now), ins=ins, title=body.title, type_code=doc_type.code,
                        category=doc_type.category, content_type=content_type, size=body.size,
                        author=author_of(actor), created_at=now, hidden_from_patient=bool(body.hidden_from_patient),
-                       replaces=body.replaces)
+                       hidden_from_representatives=bool(body.hidden_from_representatives), replaces=body.replaces)
         self.documents.add(doc)
         url, headers = self.store.presign_put(self.bucket, doc.object_key, content_type, body.size)
         grant.log("add_document", doc.document_id)
         return UploadTicket(doc.document_id, doc.status.value, url, headers)
 
     def update(self, actor: Actor, ins: str, document_id: str, patch: DocumentPatch) -> Document:
-        """The patient masks or unmasks; the author hides from the patient or lifts it."""
-        if patch.masked is None and patch.hidden_from_patient is None:
-            raise InvalidInput("Give 'masked' (patient) or 'hidden_from_patient' (author).", code="missing_field")
+        """The patient masks or unmasks; the author hides from the patient, or from the legal representatives and
+        carers (a minor's secret), or lifts it."""
+        if patch.masked is None and patch.hidden_from_patient is None and patch.hidden_from_representatives is None:
+            raise InvalidInput("Give 'masked' (patient), 'hidden_from_patient' or 'hidden_from_representatives' "
+                               "(author).", code="missing_field")
 
         def step() -> Document:
             grant = self.access.check(actor, Action.UPDATE_DOCUMENT, ins)
@@ -105,6 +109,9 @@ class RecordService:
             if patch.hidden_from_patient is not None:
                 grant.require(doc.facts(), Action.HIDE_DOCUMENT)
                 doc.hidden_from_patient = patch.hidden_from_patient
+            if patch.hidden_from_representatives is not None:
+                grant.require(doc.facts(), Action.HIDE_FROM_REPRESENTATIVES)
+                doc.hidden_from_representatives = patch.hidden_from_representatives
             self.documents.save(doc)
             grant.log("update_document", document_id)
             return doc

@@ -8,12 +8,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.domain.access import Action, EmergencySettings
-from chalicelib.domain.audit import AccessEntry, Rejection
+from chalicelib.domain.audit import AccessEntry, AccessLogQuery, Rejection
 from chalicelib.domain.identity import Actor
 from chalicelib.domain.results import Page
 from chalicelib.domain.sharing import AttendingDoctor, EmergencyAccess, Relation, SharingSettings
 from chalicelib.domain.timeutil import iso
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, InvalidInput
 from chalicelib.ports import Clock
 from chalicelib.services.access import AccessLog, AccessService
 from chalicelib.services.ingest import RejectionLog
@@ -108,9 +108,14 @@ class SharingService:
         self.messenger.tell(ins, "emergency_access", {"at": iso(access.granted_at)})
         return access
 
-    def access_history(self, actor: Actor, ins: str, limit: int, cursor: str | None) -> Page[AccessEntry]:
+    def access_history(self, actor: Actor, ins: str, limit: int, cursor: str | None,
+                       query: AccessLogQuery | None = None) -> Page[AccessEntry]:
+        """The access log, newest first; ``query`` keeps one actor, one mode and/or a period (CONTRACT §10)."""
         self.access.check(actor, Action.READ_ACCESS_LOG, ins)
-        return self.access_log.page(ins, limit, cursor)
+        if query is not None and query.since and query.until and query.until < query.since:
+            raise InvalidInput("The parameter 'until' must not be before 'since'.", code="invalid_until",
+                               field="until")
+        return self.access_log.page(ins, limit, cursor, query)
 
     def rejections_of(self, actor: Actor, finess: str, limit: int, cursor: str | None) -> Page[Rejection]:
         self.access.check_establishment(actor, Action.READ_REJECTIONS, finess)

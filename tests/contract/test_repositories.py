@@ -14,13 +14,13 @@ from helpers import make_nir, make_rpps
 from chalicelib.domain.access import EmergencySettings
 from chalicelib.domain.accounts import Account, Contact, Status
 from chalicelib.domain.agenda import Alarm, Appointment, RecommendationStatus
-from chalicelib.domain.notices import Notification, NotificationPreferences
 from chalicelib.domain.audit import AccessEntry, Rejection
 from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
 from chalicelib.domain.catalogue import CatalogueApp, Consent
 from chalicelib.domain.documents import Author, Document
 from chalicelib.domain.documents import Status as DocStatus
 from chalicelib.domain.identity import Actor, Party
+from chalicelib.domain.notices import Notification, NotificationPreferences
 from chalicelib.domain.reimbursements import Reimbursement, line_id
 from chalicelib.domain.sharing import AttendingDoctor, EmergencyAccess, Relation
 from chalicelib.errors import MalformedRequest

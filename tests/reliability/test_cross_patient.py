@@ -3,7 +3,8 @@
 Patient B has a full space: profile, documents, vaccinations, measurements, appointments, reimbursements,
 sharing settings, an app consent and a conversation with their doctor. Then, for EVERY operation of the OpenAPI
 document whose path holds `{ins}`, and for every caller with no right to B's data — another patient, the legal
-representative of another child, a professional authorised by another patient, a professional authorised by
+representative of another child, a carer of another patient, B's former carer (revoked), a legal representative
+of B's when B was a minor (B is 18 now), a professional authorised by another patient, a professional authorised by
 nobody, an establishment, an app the other patient consented to, an app with no consent of B's, an agent — the
 call is made with B's INS and a valid body:
 
@@ -13,14 +14,15 @@ call is made with B's INS and a valid body:
   declares a care relationship or an emergency access): these succeed, and still answer nothing of B's;
 * nothing of B's changed (profile, documents, consents, sharing settings).
 
-The same holds for every `/conversations/{conversation_id}...` operation on B's conversation.
+The same holds for every `/conversations/{conversation_id}...` operation on B's conversation. And B's own carer
+reaches exactly what the decision's ``CARER_ACTIONS`` allow: every other `{ins}` operation answers them 403.
 """
 
 import datetime as dt
 import json
 
 import pytest
-from helpers import luhn, make_finess, make_rpps
+from helpers import luhn, make_finess, make_nir, make_rpps, person
 
 PDF = b"%PDF-1.4\n% B's record\n"
 SECRETS = ("Bérénice", "Secretaire", "ALLERGIE-B-7731", "VACCIN-B-7731", "RDV-B-7731", "SUJET-B-7731",
@@ -42,6 +44,10 @@ BODIES = {
     ("put", "/patients/{ins}/emergency-settings"): {"samu": False, "other_professionals": False},
     ("post", "/patients/{ins}/emergency-access"): {"reason": "Urgence vitale"},
     ("post", "/patients/{ins}/care-relationship"): None,
+    ("post", "/patients/{ins}/carers"): {"ins": make_nir(), "given_name": "Camille", "family_name": "Martin",
+                                        "birth_date": "1980-05-01"},
+    ("post", "/patients/{ins}/representatives"): {"ins": make_nir(), "given_name": "Camille",
+                                                 "family_name": "Martin", "birth_date": "1980-05-01"},
     ("post", "/conversations/{conversation_id}/messages"): {"body": "Une question"},
     ("post", "/conversations/{conversation_id}/attachments/{attachment_id}/file"): {"type_code": "11488-4"},
 }
@@ -57,7 +63,8 @@ FEEDING = {
                       ("get", "/patients/{ins}/documents")},  # an establishment lists what it authored: nothing
 }
 GRANTING = {("post", "/patients/{ins}/care-relationship"), ("post", "/patients/{ins}/emergency-access")}
-CALLERS = ("other_patient", "representative_of_another_child", "professional_authorised_elsewhere",
+CALLERS = ("other_patient", "representative_of_another_child", "carer_of_another_patient", "former_carer",
+           "representative_before_18", "professional_authorised_elsewhere",
            "professional_without_authorisation", "establishment", "app_of_another_patient", "app_without_consent",
            "agent")
 
@@ -65,7 +72,11 @@ CALLERS = ("other_patient", "representative_of_another_child", "professional_aut
 @pytest.fixture
 def world(api):
     """Patient B's full space, and one caller of each kind with no right to it."""
-    b_row = api.enrol(given_name="Bérénice", family_name="Secretaire")
+    today = api.clock.now().date()
+    parent_row, parent_token = api.patient()  # B's legal representative while B was a minor: B turned 18 today
+    b_row = person(born=today.replace(year=today.year - 18), given_name="Bérénice", family_name="Secretaire",
+                   legal_representative_nir=parent_row["nir"])
+    assert api.post("/enrolments", api.agent, {"beneficiaries": [b_row]}).json["results"][0]["status"] == "notified"
     b_token, b = api.activate(b_row), b_row["nir"]
     doctor_rpps, doctor = api.professional()
     assert api.post(f"/patients/{b}/care-relationship", doctor).status == 201
@@ -107,10 +118,20 @@ def world(api):
     api.enrol(born=dt.date(2018, 6, 1), legal_representative_nir=rep_row["nir"])
     authorised_rpps, authorised_pro = api.professional()
     assert api.post(f"/patients/{a}/care-relationship", authorised_pro).status == 201
+    a_carer_row, a_carer = api.patient()
+    make_carer(api, a_row, a_token, a_carer_row, a_carer)
+    former_row, former = api.patient()
+    make_carer(api, b_row, b_token, former_row, former)
+    assert api.delete(f"/patients/{b}/carers/{former_row['nir']}", b_token).status == 204
+    carer_row, carer = api.patient()  # B's own carer (see test_bs_carer_reaches_only_what_carers_may_do)
+    make_carer(api, b_row, b_token, carer_row, carer)
     assert api.put(f"/patients/{a}/app-consents/glyco", a_token, every_grant).status == 200
     callers = {
         "other_patient": lambda: a_token,
         "representative_of_another_child": lambda: rep_token,
+        "carer_of_another_patient": lambda: a_carer,
+        "former_carer": lambda: former,
+        "representative_before_18": lambda: parent_token,
         "professional_authorised_elsewhere": lambda: authorised_pro,
         "professional_without_authorisation": lambda: api.professional()[1],
         "establishment": lambda: api.token("establishment", finess=make_finess()),
@@ -119,9 +140,17 @@ def world(api):
         "agent": lambda: api.agent,
     }
     path = {"ins": b, "document_id": doc_b, "app_id": "glyco", "rpps": make_rpps(),
-            "conversation_id": started.json["conversation_id"], "attachment_id": upload["attachment_id"]}
+            "conversation_id": started.json["conversation_id"], "attachment_id": upload["attachment_id"],
+            "carer_ins": carer_row["nir"]}
     return {"b": b, "b_token": b_token, "doctor": doctor, "documents": (doc_b, own_b), "callers": callers,
-            "path": path}
+            "path": path, "carer": carer}
+
+
+def make_carer(api, helped, helped_token, carer, carer_token):
+    identity = {k: carer[k] for k in ("given_name", "family_name", "birth_date")}
+    invited = api.post(f"/patients/{helped['nir']}/carers", helped_token, {"ins": carer["nir"], **identity})
+    assert invited.status == 201, invited
+    assert api.post(f"/me/invitations/{invited.json['invitation_id']}/accept", carer_token).status == 200
 
 
 def _operations(api, prefix):
@@ -211,3 +240,28 @@ def test_patient_bs_conversation_exists_only_for_its_two_participants(api, world
     for token in (world["b_token"], world["doctor"]):
         reply = api.get(f"/conversations/{world['path']['conversation_id']}", token)
         assert reply.status == 200 and "SUJET-B-7731" in json.dumps(reply.json, ensure_ascii=False)
+
+
+def test_bs_carer_reaches_only_what_carers_may_do(api, world):
+    """Every `{ins}` operation whose action is not in CARER_ACTIONS answers B's carer 403 (generated from the
+    OpenAPI document and the route declarations); the others answer them, and the carer's reads are B's data."""
+    import app  # noqa: F401 - registers the routes
+    from chalicelib.api.http import SPECS
+    from chalicelib.domain.access import CARER_ACTIONS, Action
+
+    actions = {(spec.method.lower(), spec.path): spec.action for spec in SPECS}
+    wrong = []
+    operations = _operations(api, "/patients/")
+    for method, template in operations:
+        action = actions[(method, template)]
+        if action == Action.REVOKE_CARER:
+            continue  # their own link: stepping down is checked last, below
+        reply = _call(api, world, method, template, world["carer"])
+        may = action in CARER_ACTIONS
+        if (reply.status == 403) == may:
+            wrong.append((method.upper(), template, action, reply.status, reply.body[:160]))
+    assert wrong == []
+    assert set(actions.values()) & CARER_ACTIONS  # the table is not empty
+    b, carer_ins = world["b"], world["path"]["carer_ins"]
+    assert api.delete(f"/patients/{b}/carers/{carer_ins}", world["carer"]).status == 204  # stepping down
+    assert api.get(f"/patients/{b}/documents", world["carer"]).status == 403

@@ -135,3 +135,60 @@ def test_opt_out_by_phone_and_two_expiry_jobs_open_each_space_once_and_announce_
             opened += 1
     assert opened > 0 or all(o == ["ok"] for o in opted.values())
     assert sum(r["processed"] for r in reports) == opened  # each space created by exactly one job run
+
+
+# -- carers (CONTRACT §10): at most 3 carers a person and 5 people a carer, whoever races ---------------------------
+def carer_identity(row):
+    from chalicelib.models.family import CarerInvitation
+
+    return CarerInvitation(ins=row["nir"], given_name=row["given_name"], family_name=row["family_name"],
+                           birth_date=row["birth_date"])
+
+
+def answers_of(call, outcomes):
+    def worker():
+        try:
+            call()
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        except Unavailable:
+            outcomes.append("busy")
+    return worker
+
+
+def test_concurrent_acceptances_never_give_a_person_more_than_3_carers_or_a_carer_more_than_5(api, atomic_moto):
+    family = api.container.family
+    helped, _ = api.patient()
+    me = Actor("patient", ins=helped["nir"])
+    carers = [api.patient()[0] for _ in range(7)]
+    tickets = [family.invite_carer(me, helped["nir"], carer_identity(c)) for c in carers]
+    outcomes = []
+    race(*[answers_of(lambda c=c, t=t: family.accept(Actor("patient", ins=c["nir"]), t.invitation_id), outcomes)
+           for c, t in zip(carers, tickets, strict=True)])
+    assert outcomes.count("ok") == 3, outcomes
+    listed = family.carers(me, helped["nir"], 10, None).items
+    assert [d.status.value for d in listed].count("accepted") == 3  # the others stay pending, unanswerable now
+
+    carer, _ = api.patient()
+    people = [api.patient()[0] for _ in range(8)]
+    invitations = [family.invite_carer(Actor("patient", ins=p["nir"]), p["nir"], carer_identity(carer))
+                   for p in people]
+    outcomes = []
+    race(*[answers_of(lambda t=t: family.accept(Actor("patient", ins=carer["nir"]), t.invitation_id), outcomes)
+           for t in invitations])
+    assert outcomes.count("ok") == 5, outcomes
+    helper = Actor("patient", ins=carer["nir"])
+    assert len(api.container.lifecycle.me(helper).helped) == 5
+
+
+def test_concurrent_invitations_of_one_person_leave_one_pending_invitation(api, atomic_moto):
+    family = api.container.family
+    helped, _ = api.patient()
+    carer, _ = api.patient()
+    me = Actor("patient", ins=helped["nir"])
+    outcomes = []
+    race(*[answers_of(lambda: family.invite_carer(me, helped["nir"], carer_identity(carer)), outcomes)
+           for _ in range(5)])
+    assert outcomes.count("ok") == 1, outcomes
+    assert len(family.invitations(Actor("patient", ins=carer["nir"]), 10, None).items) == 1

@@ -14,12 +14,15 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.access import (
     APPOINTMENT_ACTIONS,
+    CONVERSATION_ACTIONS,
     EXPORT_ACTIONS,
+    OWN_SPACE_ACTIONS,
     ROLE_ACTIONS,
     AccountFacts,
     Action,
     AppFacts,
     AppointmentFacts,
+    CarerFacts,
     ConsentFacts,
     ConversationFacts,
     DocumentFacts,
@@ -33,6 +36,7 @@ from chalicelib.domain.identity import PROFESSIONS, Actor
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 PATIENT, PARENT, STRANGER = "180057512345602", "280057512345602", "190057512345602"
+SECOND, CARER = "270057512345602", "160057512345602"  # a second legal representative, a carer
 TYPES = ["11488-4", "11502-2", "68599-0", "83901-9", "89601-9", "57833-6", "28617-9", "15508-5"]
 
 
@@ -50,7 +54,7 @@ def worlds(draw) -> World:
     rpps, finess = "10000000009", "750000002"
     profession = draw(st.sampled_from(PROFESSIONS))
     samu = draw(st.booleans())
-    caller_ins = draw(st.sampled_from([PATIENT, PARENT, STRANGER]))
+    caller_ins = draw(st.sampled_from([PATIENT, PARENT, STRANGER, SECOND, CARER]))
     actor = {
         "patient": Actor("patient", ins=caller_ins),
         "professional": Actor("professional", rpps=rpps, profession=profession, samu=samu),
@@ -62,8 +66,10 @@ def worlds(draw) -> World:
     patient = draw(st.one_of(st.none(), st.builds(
         AccountFacts, ins=st.just(PATIENT),
         status=st.sampled_from(["notified", "opposed", "open", "active", "closed"]),
-        birth_date=st.just(dt.date(2015, 1, 1) if minor else dt.date(1990, 1, 1)),
-        legal_representative_nir=st.sampled_from([None, PARENT]))))
+        birth_date=st.sampled_from([dt.date(2015, 1, 1), dt.date(2008, 11, 23)] if minor else
+                                   [dt.date(1990, 1, 1), dt.date(2008, 11, 22)]),  # 18 tomorrow / today
+        legal_representative_nir=st.sampled_from([None, PARENT]),
+        other_representatives=st.sampled_from([frozenset(), frozenset({SECOND})]))))
     caller_status = draw(st.sampled_from(["active", "open", "closed"]))
     caller_account = None
     if role == "patient":
@@ -87,6 +93,10 @@ def worlds(draw) -> World:
         consent=draw(st.one_of(st.none(), st.builds(ConsentFacts, grants=st.just(grants),
                                                     needs_reapproval=st.booleans(),
                                                     granted_for_minor=st.booleans()))),
+        carer=draw(st.one_of(st.none(), st.builds(CarerFacts, status=st.sampled_from(["pending", "accepted",
+                                                                                     "refused", "ended"]),
+                                                  by_representative=st.booleans()))) if role == "patient" else None,
+        carer_concerned=draw(st.sampled_from([None, caller_ins, STRANGER])),
     )
     author_is_caller = draw(st.booleans())
     author = (actor.role, actor.id) if author_is_caller and role != "agent" else draw(
@@ -94,7 +104,7 @@ def worlds(draw) -> World:
     document = DocumentFacts(author_role=author[0], author_id=author[1], type_code=draw(st.sampled_from(TYPES)),
                              status=draw(st.sampled_from(["pending", "available", "rejected", "superseded"])),
                              masked=draw(st.booleans()), hidden_from_patient=draw(st.booleans()),
-                             deleted=draw(st.booleans()))
+                             deleted=draw(st.booleans()), hidden_from_representatives=draw(st.booleans()))
     # whether the caller wrote it is a fact of the document, not of the draw: a patient may have written it too
     wrote_it = role != "agent" and (document.author_role, document.author_id) == (actor.role, actor.id)
     return World(actor, facts, document, wrote_it)
@@ -112,10 +122,22 @@ def _self(w: World) -> bool:
     return w.actor.role == "patient" and w.actor.ins == PATIENT
 
 
+def _adult(w: World) -> bool:
+    return w.facts.patient is not None and w.facts.patient.birth_date <= dt.date(2008, 11, 22)  # 18 on NOW's day
+
+
 def _representative(w: World) -> bool:
+    """The enrolment's legal representative, or the second one, of a minor: never once the child is 18."""
     p = w.facts.patient
-    return (w.actor.role == "patient" and p is not None and p.legal_representative_nir == w.actor.ins
-            and p.birth_date > dt.date(2008, 11, 22))
+    return (w.actor.role == "patient" and p is not None and not _self(w) and not _adult(w)
+            and (p.legal_representative_nir == w.actor.ins or w.actor.ins in p.other_representatives))
+
+
+def _carer(w: World) -> bool:
+    """An accepted carer; one a representative chose for a minor stops at 18."""
+    c = w.facts.carer
+    return (w.actor.role == "patient" and w.facts.patient is not None and not _self(w) and not _representative(w)
+            and c is not None and c.status == "accepted" and not (c.by_representative and _adult(w)))
 
 
 def _caller_active(w: World) -> bool:
@@ -140,10 +162,11 @@ SPACE_RULES = [
     ("a patient's token needs an active account", lambda w: w.actor.role == "patient" and not _caller_active(w),
      FORBIDDEN),
     ("the patient reads their own space", _self, ALLOW),
-    ("someone else's space is not a patient's", lambda w: w.actor.role == "patient" and not _representative(w),
-     FORBIDDEN),
+    ("someone else's space is not a patient's", lambda w: w.actor.role == "patient" and not _representative(w)
+     and not _carer(w), FORBIDDEN),
     ("no space, no record", lambda w: not _live(w), NOT_FOUND),
     ("a legal representative reads a minor's space", _representative, ALLOW),
+    ("a carer reads the space of the person they help", _carer, ALLOW),
     ("a blocked professional is refused, always", lambda w: w.actor.role == "professional"
      and w.facts.relation == "blocked", FORBIDDEN),
     ("a professional needs an authorisation or a live emergency access", lambda w: w.actor.role == "professional"
@@ -157,14 +180,17 @@ SPACE_RULES = [
 # Then, for one document (invisible = absent = 404): first matching row wins.
 DOCUMENT_RULES = [
     ("deleted documents are gone", lambda w: w.document.deleted, NOT_FOUND),
+    ("a minor's secret: never to legal representatives or carers, whoever wrote it", lambda w: (
+        _representative(w) or _carer(w)) and w.document.hidden_from_representatives, NOT_FOUND),
     ("apps never see masked or hidden documents, their own included", lambda w: w.actor.role == "app"
-     and (w.document.masked or w.document.hidden_from_patient), NOT_FOUND),
+     and (w.document.masked or w.document.hidden_from_patient or w.document.hidden_from_representatives),
+     NOT_FOUND),
     ("pending and rejected files are their author's", lambda w: w.document.status in ("pending", "rejected")
      and not w.author_is_caller, NOT_FOUND),
     ("the author sees their document", lambda w: w.author_is_caller, ALLOW),
-    ("hidden from the patient and the representatives", lambda w: w.actor.role == "patient"
+    ("hidden from the patient, the representatives and the carers", lambda w: w.actor.role == "patient"
      and w.document.hidden_from_patient, NOT_FOUND),
-    ("the patient and the representatives see the rest", lambda w: w.actor.role == "patient", ALLOW),
+    ("the patient, the representatives and the carers see the rest", lambda w: w.actor.role == "patient", ALLOW),
     ("apps see the rest", lambda w: w.actor.role == "app", ALLOW),
     ("establishments read what they authored", lambda w: w.actor.role == "establishment", NOT_FOUND),
     ("masked: the attending doctor sees it", lambda w: w.document.masked
@@ -261,7 +287,8 @@ def test_a_refusal_says_why_when_the_reason_is_no_secret():
 @settings(max_examples=2000, deadline=None)
 @given(worlds(), st.sampled_from([Action.READ_DOCUMENT, Action.LIST_DOCUMENTS, Action.REPLACE_DOCUMENT]))
 def test_an_app_never_reaches_a_masked_or_hidden_document_even_its_own(world, action):
-    if world.actor.role == "app" and (world.document.masked or world.document.hidden_from_patient):
+    d = world.document
+    if world.actor.role == "app" and (d.masked or d.hidden_from_patient or d.hidden_from_representatives):
         assert not decide(world.actor, action, world.facts, NOW, world.document).allowed
 
 
@@ -269,7 +296,8 @@ def test_an_app_never_reaches_a_masked_or_hidden_document_even_its_own(world, ac
 @given(worlds())
 def test_no_app_ever_sets_a_visibility_flag(world):
     if world.actor.role == "app":
-        for action in (Action.HIDE_DOCUMENT, Action.MASK_DOCUMENT, Action.UPDATE_DOCUMENT, Action.DELETE_DOCUMENT):
+        for action in (Action.HIDE_DOCUMENT, Action.MASK_DOCUMENT, Action.UPDATE_DOCUMENT, Action.DELETE_DOCUMENT,
+                       Action.HIDE_FROM_REPRESENTATIVES):
             assert not decide(world.actor, action, world.facts, NOW, world.document).allowed
             assert not decide(world.actor, action, world.facts, NOW).allowed
 
@@ -282,11 +310,12 @@ def _sees(world: World) -> bool:
         return True
     d = world.document
     return world.author_is_caller and not d.deleted and not (
-        world.actor.role == "app" and (d.masked or d.hidden_from_patient))
+        world.actor.role == "app" and (d.masked or d.hidden_from_patient or d.hidden_from_representatives)) and not (
+        (_representative(world) or _carer(world)) and d.hidden_from_representatives)
 
 
 CHANGES = [Action.DELETE_DOCUMENT, Action.REPLACE_DOCUMENT, Action.HIDE_DOCUMENT, Action.UPDATE_DOCUMENT,
-           Action.MASK_DOCUMENT]
+           Action.MASK_DOCUMENT, Action.HIDE_FROM_REPRESENTATIVES]
 
 
 @settings(max_examples=3000, deadline=None)
@@ -398,9 +427,9 @@ OWNER_ACTIONS = (Action.REQUEST_EXPORT, Action.READ_EXPORT, Action.SET_REMINDER_
 
 
 def test_the_patient_s_own_controls_are_the_patient_s_alone():
-    for action in OWNER_ACTIONS + (Action.READ_NOTIFICATION_PREFERENCES, Action.SET_NOTIFICATION_PREFERENCES):
+    for action in (*OWNER_ACTIONS, Action.READ_NOTIFICATION_PREFERENCES, Action.SET_NOTIFICATION_PREFERENCES):
         assert roles_for(action) == ("patient",), action
-    assert EXPORT_ACTIONS == {Action.REQUEST_EXPORT, Action.READ_EXPORT}  # what the carer rule refuses
+    assert {Action.REQUEST_EXPORT, Action.READ_EXPORT} == EXPORT_ACTIONS  # what the carer rule refuses
 
 
 @settings(max_examples=2000, deadline=None)
@@ -418,3 +447,101 @@ def test_exports_statuses_and_the_centre_follow_the_space_rules(world, action):
         elif _representative(world):
             table = ALLOW if _live(world) else NOT_FOUND
     assert (ALLOW if decision.allowed else decision.denial.value) == table
+
+
+# -- carers, the second legal representative, coming of age (CONTRACT §10) ----------------------------------------
+@st.composite
+def family_worlds(draw) -> World:
+    """Worlds around a person and the people around them: a patient caller who may be their carer, their legal
+    representative (the enrolment's or the second), or a stranger, in a space that mostly exists."""
+    world = draw(worlds())
+    caller = draw(st.sampled_from([CARER, CARER, PARENT, SECOND, STRANGER]))
+    actor = Actor("patient", ins=caller)
+    patient = AccountFacts(PATIENT, draw(st.sampled_from(["open", "active", "active", "closed"])),
+                           draw(st.sampled_from([dt.date(2015, 1, 1), dt.date(2008, 11, 23), dt.date(2008, 11, 22),
+                                                 dt.date(1990, 1, 1)])),
+                           legal_representative_nir=draw(st.sampled_from([None, PARENT])),
+                           other_representatives=draw(st.sampled_from([frozenset(), frozenset({SECOND})])))
+    carer = draw(st.one_of(st.none(), st.builds(CarerFacts, status=st.sampled_from(["accepted", "accepted",
+                                                                                   "pending", "ended"]),
+                                                by_representative=st.booleans())))
+    facts = PatientFacts(**{**world.facts.__dict__, "patient": patient, "relation": None, "emergency_until": None,
+                            "caller_account": AccountFacts(caller, "active", dt.date(1980, 1, 1)), "carer": carer,
+                            "carer_concerned": draw(st.sampled_from([None, caller, STRANGER]))})
+    author = (actor.role, actor.id) if draw(st.booleans()) else (world.document.author_role, world.document.author_id)
+    document = DocumentFacts(**{**world.document.__dict__, "author_role": author[0], "author_id": author[1]})
+    return World(actor, facts, document, author == (actor.role, actor.id))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(family_worlds())
+def test_the_decision_follows_the_table_around_a_person(world):
+    assert outcome_of(world) == expected(world)
+
+
+# What a carer may do in the space of the person they help, written from the contract: read and add. Everything else
+# (manage sharing, app consents or carers; the access log and reimbursements, which are the person's and their
+# representatives'; writing the profile; deleting, masking, replacing; exporting; anything added later) is refused.
+CARER_MAY = {Action.LIST_DOCUMENTS, Action.READ_DOCUMENT, Action.ADD_DOCUMENT, Action.READ_PROFILE,
+             Action.READ_VACCINATIONS, Action.WRITE_VACCINATIONS, Action.READ_MEASUREMENTS,
+             Action.WRITE_MEASUREMENTS, Action.READ_AGENDA, Action.WRITE_AGENDA, Action.READ_REMINDERS,
+             Action.READ_SUMMARY, Action.READ_SHARING}
+CARER_NEVER = {Action.MANAGE_SHARING, Action.MANAGE_APP_CONSENTS, Action.MANAGE_CARERS, Action.READ_CARERS,
+               Action.INVITE_REPRESENTATIVE, Action.READ_ACCESS_LOG, Action.READ_REIMBURSEMENTS,
+               Action.WRITE_PROFILE, Action.DELETE_DOCUMENT, Action.MASK_DOCUMENT, Action.UPDATE_DOCUMENT,
+               Action.REPLACE_DOCUMENT, Action.HIDE_FROM_REPRESENTATIVES}
+SPACE_ACTIONS = sorted(ROLE_ACTIONS["patient"] - OWN_SPACE_ACTIONS - CONVERSATION_ACTIONS
+                       - {Action.LIST_CONVERSATIONS, Action.START_CONVERSATION})
+
+
+@settings(max_examples=3000, deadline=None)
+@given(family_worlds(), st.sampled_from(SPACE_ACTIONS))
+def test_a_carer_reads_and_adds_and_never_manages(world, action):
+    if not (_carer(world) and _live(world) and _caller_active(world)):
+        return
+    decision = decide(world.actor, action, world.facts, NOW)
+    if action == Action.REVOKE_CARER:  # stepping down: themselves only
+        assert decision.allowed == (world.facts.carer_concerned == world.actor.ins)
+    else:
+        assert decision.allowed == (action in CARER_MAY), action
+    if not decision.allowed:
+        assert decision.code == "carer_forbidden" and decision.message
+    if action in CARER_NEVER:
+        assert not decision.allowed, action
+    if decision.allowed:
+        assert decision.logged  # every access by a carer lands in the access log
+
+
+@settings(max_examples=3000, deadline=None)
+@given(family_worlds(), st.sampled_from(SPACE_ACTIONS), st.booleans())
+def test_at_18_representatives_lose_access_whatever_their_token_says(world, action, with_document):
+    p = world.facts.patient
+    if world.actor.role != "patient" or p is None or _self(world) or _carer(world) or not _adult(world):
+        return
+    if world.actor.ins in p.representatives:
+        decision = decide(world.actor, action, world.facts, NOW, world.document if with_document else None)
+        assert not decision.allowed, (action, p)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(family_worlds(), st.sampled_from(SPACE_ACTIONS), st.booleans())
+def test_a_second_representative_decides_exactly_like_the_first(world, action, with_document):
+    p = world.facts.patient
+    if world.actor.ins != SECOND or p is None or SECOND not in p.other_representatives:
+        return
+    as_first = PatientFacts(**{**world.facts.__dict__, "patient": AccountFacts(
+        p.ins, p.status, p.birth_date, legal_representative_nir=SECOND)})
+    document = world.document if with_document else None
+    assert decide(world.actor, action, world.facts, NOW, document) == decide(world.actor, action, as_first, NOW,
+                                                                              document)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(worlds(), family_worlds()), st.booleans())
+def test_only_the_author_or_the_minor_sets_a_minors_secret(world, with_document):
+    decision = decide(world.actor, Action.HIDE_FROM_REPRESENTATIVES, world.facts, NOW,
+                      world.document if with_document else None)
+    if decision.allowed:
+        assert world.actor.role in ("professional", "establishment") or _self(world)
+        if with_document:
+            assert world.author_is_caller

@@ -26,15 +26,16 @@ from chalicelib.models.care import (
     ReminderStatusUpdate,
     VaccinationCreate,
 )
-from chalicelib.models.notifications import PreferencesUpdate
 from chalicelib.models.catalogue import AppChange, AppCreate, ConsentRequest
 from chalicelib.models.messaging import ConversationStart, MessageCreate
+from chalicelib.models.notifications import PreferencesUpdate
 from chalicelib.models.records import DocumentCreate, DocumentPatch, EmergencySettings
 from chalicelib.ports import ConcurrentUpdate
 from chalicelib.services.access import AccessService
 from chalicelib.services.agenda import AgendaService
 from chalicelib.services.care import CareService
 from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.family import FamilyService
 from chalicelib.services.ingest import IngestService, flag, inbox_owner
 from chalicelib.services.messaging import MessagingService
 from chalicelib.services.notices import Messenger
@@ -72,10 +73,11 @@ class World:
     centre: fakes.FakeCentre = field(default_factory=fakes.FakeCentre)
     preferences: fakes.FakePreferences = field(default_factory=fakes.FakePreferences)
     alerts: list = field(default_factory=list)
+    family_repo: fakes.FakeFamily = field(default_factory=fakes.FakeFamily)
 
     def __post_init__(self) -> None:
-        self.access = AccessService(fakes.FakeFacts(self.accounts, self.sharing_repo, self.apps, self.consents),
-                                    self.log, self.clock)
+        self.access = AccessService(fakes.FakeFacts(self.accounts, self.sharing_repo, self.apps, self.consents,
+                                                    self.family_repo), self.log, self.clock)
         self.messenger = Messenger(self.accounts, self.notifier, self.preferences, self.centre, self.clock, self.ids)
         self.notifications = NotificationService(self.centre, self.preferences, self.accounts, self.access, self.clock)
         self.records = RecordService(self.documents, self.store, self.access, self.clock, self.ids, "docs")
@@ -91,6 +93,8 @@ class World:
         self.catalogue = CatalogueService(self.apps, self.consents, self.access, self.clock)
         self.messaging = MessagingService(fakes.FakeConversations(), self.documents, self.store, self.access,
                                           self.messenger, self.clock, self.ids, "docs")
+        self.family = FamilyService(self.family_repo, self.accounts, self.access, self.messenger, self.clock,
+                                    self.ids)
 
     def patient(self, status: Status = Status.ACTIVE, born: dt.date = dt.date(1980, 5, 1), sex: int = 1) -> Actor:
         nir = make_nir(sex, born)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from chalicelib.models.answers import answer
+from chalicelib.models.answers import Describe, Time, answer
 
 
 @answer
@@ -35,10 +35,22 @@ class Dependant:
 
 
 @answer
+class Helped:
+    ins: str
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    status: str
+    since: Annotated[Time, Describe("When the caller became their carer.")]
+
+
+@answer
 class Me:
     ins: str
     status: str
     given_name: str
     family_name: str
     birth_date: dt.date
-    dependants: list[Dependant]
+    dependants: Annotated[list[Dependant], Describe("The children's spaces the caller manages as a legal "
+                                                   "representative (minors only).")]
+    helped: Annotated[list[Helped], Describe("The people the caller helps as a carer (aidant).")]

@@ -35,6 +35,8 @@ class DocumentView:
     created_at: Time
     masked: bool
     hidden_from_patient: bool
+    hidden_from_representatives: Annotated[bool, Describe(
+        "A minor's secret (Code de la santé publique L1111-5): never shown to legal representatives or carers.")]
     content_type: str
     size: int
     source: str

@@ -284,6 +284,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patients/{ins}/carers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The carers of the space, and the invitations not answered yet (the person, a legal representative). */
+        get: operations["get_patients_ins_carers"];
+        put?: never;
+        /**
+         * Invite an adult, named by identity, to be a carer (aidant); they get carer_invitation. At most 3 carers a person, 5 people a carer (409).
+         * @description The person or their legal representative. Any mismatch of the identity, an unknown person, a space not active or a minor answers exactly like an unknown person (404). An invitation not answered in 14 days expires.
+         */
+        post: operations["post_patients_ins_carers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patients/{ins}/carers/{carer_ins}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a carer's link (or withdraw the invitation): the person, their legal representative, or the carer stepping down. Effective at once. */
+        delete: operations["delete_patients_ins_carers_carer_ins"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patients/{ins}/representatives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A legal representative of a minor invites a second one, named by identity (representative_invitation); once accepted, they manage the child's space too. */
+        post: operations["post_patients_ins_representatives"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The invitations the caller received, newest first (an unanswered one past 14 days: expired). */
+        get: operations["get_me_invitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/invitations/{invitation_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: become a carer of the person, or a legal representative of the child. */
+        post: operations["post_me_invitations_invitation_id_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/invitations/{invitation_id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refuse an invitation. */
+        post: operations["post_me_invitations_invitation_id_refuse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/enrolments": {
         parameters: {
             query?: never;
@@ -723,7 +829,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every access by someone other than the patient, newest first. */
+        /** Every access by someone other than the patient, newest first; filters by actor, mode and period. */
         get: operations["get_patients_ins_access_log"];
         put?: never;
         post?: never;
@@ -1582,6 +1688,168 @@ export interface components {
              */
             expires_in: number;
         };
+        /** CarerInvitation */
+        CarerInvitation: {
+            /**
+             * Ins
+             * @description The invited person's INS (NIR).
+             * @example 180057512345602
+             */
+            ins: string;
+            /**
+             * Given Name
+             * @description Their given name (the first one is enough).
+             */
+            given_name: string;
+            /** Family Name */
+            family_name: string;
+            /**
+             * Birth Date
+             * Format: date
+             */
+            birth_date: string;
+        };
+        /** InvitationTicket */
+        InvitationTicket: {
+            /** Invitation Id */
+            invitation_id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending";
+            /**
+             * Expires At
+             * Format: date-time
+             * @description Not answered by then, the invitation expires (14 days).
+             */
+            expires_at: string;
+        };
+        /** Carer */
+        Carer: {
+            /**
+             * Ins
+             * @description The carer's INS.
+             */
+            ins: string;
+            /** Given Name */
+            given_name: string;
+            /** Family Name */
+            family_name: string;
+            /**
+             * Status
+             * @description pending: invited, not answered yet.
+             * @enum {string}
+             */
+            status: "pending" | "accepted";
+            /** Invitation Id */
+            invitation_id: string;
+            /**
+             * Invited At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            invited_at: string;
+            /**
+             * Pending Until
+             * @description A pending invitation expires then.
+             * @default null
+             */
+            pending_until?: string | null;
+            /**
+             * Since
+             * @description When the carer accepted.
+             * @default null
+             */
+            since?: string | null;
+        };
+        /** CarerPage */
+        CarerPage: {
+            /** Items */
+            items: components["schemas"]["Carer"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page.
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
+        /** RepresentativeInvitation */
+        RepresentativeInvitation: {
+            /**
+             * Ins
+             * @description The invited person's INS (NIR).
+             * @example 180057512345602
+             */
+            ins: string;
+            /**
+             * Given Name
+             * @description Their given name (the first one is enough).
+             */
+            given_name: string;
+            /** Family Name */
+            family_name: string;
+            /**
+             * Birth Date
+             * Format: date
+             */
+            birth_date: string;
+        };
+        /** Invitation */
+        Invitation: {
+            /** Invitation Id */
+            invitation_id: string;
+            /**
+             * Kind
+             * @description carer: to help the person; representative: to manage a child's space as a second legal representative.
+             * @enum {string}
+             */
+            kind: "carer" | "representative";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "refused" | "expired" | "cancelled" | "ended";
+            /** @description The person helped, or the child. */
+            patient: components["schemas"]["PersonRef"];
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            expires_at: string;
+            /**
+             * Answered At
+             * @default null
+             */
+            answered_at?: string | null;
+        };
+        /** PersonRef */
+        PersonRef: {
+            /** Ins */
+            ins: string;
+            /** Given Name */
+            given_name: string;
+            /** Family Name */
+            family_name: string;
+        };
+        /** InvitationPage */
+        InvitationPage: {
+            /** Items */
+            items: components["schemas"]["Invitation"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page.
+             * @default null
+             */
+            next_cursor?: string | null;
+        };
         /** Beneficiary */
         Beneficiary: {
             /**
@@ -1732,6 +2000,28 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** Helped */
+        Helped: {
+            /** Ins */
+            ins: string;
+            /** Given Name */
+            given_name: string;
+            /** Family Name */
+            family_name: string;
+            /**
+             * Birth Date
+             * Format: date
+             */
+            birth_date: string;
+            /** Status */
+            status: string;
+            /**
+             * Since
+             * Format: date-time
+             * @description When the caller became their carer.
+             */
+            since: string;
+        };
         /** Me */
         Me: {
             /** Ins */
@@ -1747,8 +2037,16 @@ export interface components {
              * Format: date
              */
             birth_date: string;
-            /** Dependants */
+            /**
+             * Dependants
+             * @description The children's spaces the caller manages as a legal representative (minors only).
+             */
             dependants: components["schemas"]["Dependant"][];
+            /**
+             * Helped
+             * @description The people the caller helps as a carer (aidant).
+             */
+            helped: components["schemas"]["Helped"][];
         };
         /** ClosureRequest */
         ClosureRequest: {
@@ -2255,6 +2553,12 @@ export interface components {
              * @default false
              */
             hidden_from_patient?: boolean;
+            /**
+             * Hidden From Representatives
+             * @description Author only, at a minor's request (Code de la santé publique L1111-5): never shown to the legal representatives or the carers. Not for apps.
+             * @default false
+             */
+            hidden_from_representatives?: boolean;
         };
         /** UploadTicket */
         UploadTicket: {
@@ -2300,6 +2604,11 @@ export interface components {
             masked: boolean;
             /** Hidden From Patient */
             hidden_from_patient: boolean;
+            /**
+             * Hidden From Representatives
+             * @description A minor's secret (Code de la santé publique L1111-5): never shown to legal representatives or carers.
+             */
+            hidden_from_representatives: boolean;
             /** Content Type */
             content_type: string;
             /** Size */
@@ -2378,6 +2687,11 @@ export interface components {
             masked: boolean;
             /** Hidden From Patient */
             hidden_from_patient: boolean;
+            /**
+             * Hidden From Representatives
+             * @description A minor's secret (Code de la santé publique L1111-5): never shown to legal representatives or carers.
+             */
+            hidden_from_representatives: boolean;
             /** Content Type */
             content_type: string;
             /** Size */
@@ -2420,6 +2734,12 @@ export interface components {
              * @default null
              */
             hidden_from_patient?: boolean | null;
+            /**
+             * Hidden From Representatives
+             * @description The author: keep from the legal representatives and carers (a minor's secret), or lift it.
+             * @default null
+             */
+            hidden_from_representatives?: boolean | null;
         };
         /** Relation */
         Relation: {
@@ -4408,6 +4728,553 @@ export interface operations {
             };
             /** @description A value is not valid (each field at fault is named in errors) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_patients_ins_carers: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-100, default 50). */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                ins: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarerPage"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_patients_ins_carers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ins: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarerInvitation"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationTicket"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_patients_ins_carers_carer_ins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ins: string;
+                carer_ins: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_patients_ins_representatives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ins: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepresentativeInvitation"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationTicket"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_me_invitations: {
+        parameters: {
+            query?: {
+                /** @description Page size (1-100, default 50). */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPage"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_me_invitations_invitation_id_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Expired or closed */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_me_invitations_invitation_id_refuse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Expired or closed */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6655,6 +7522,14 @@ export interface operations {
                 limit?: number;
                 /** @description The next_cursor of the previous page. */
                 cursor?: string;
+                /** @description Only this actor's accesses: an RPPS, a FINESS, an app id or a carer's INS. */
+                actor_id?: string;
+                /** @description Only accesses in this mode. */
+                mode?: "normal" | "emergency" | "app";
+                /** @description Only accesses at or after this time (ISO-8601 with its zone). */
+                since?: string;
+                /** @description Only accesses at or before this time (ISO-8601 with its zone). */
+                until?: string;
             };
             header?: never;
             path: {
