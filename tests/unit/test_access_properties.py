@@ -27,6 +27,7 @@ from chalicelib.domain.access import (
     ConversationFacts,
     DocumentFacts,
     EmergencySettings,
+    Mode,
     PatientFacts,
     decide,
     roles_for,
@@ -407,6 +408,8 @@ def _expected_on_appointment(w: World, appointment: AppointmentFacts, action: Ac
     space = decide(w.actor, Action.WRITE_AGENDA, w.facts, NOW)
     if not space.allowed:
         return space.denial.value
+    if space.mode == Mode.CARER:  # a carer adds to the agenda, never changes or cancels (CARER_ACTIONS)
+        return FORBIDDEN
     if w.actor.role == "patient" or (appointment.source_role, appointment.source_id) == (w.actor.role, w.actor.id):
         return ALLOW
     sees = w.actor.role == "app" and w.facts.consent is not None and ("agenda", "read") in w.facts.consent.grants
@@ -435,7 +438,8 @@ def test_the_patient_s_own_controls_are_the_patient_s_alone():
 @settings(max_examples=2000, deadline=None)
 @given(worlds(), st.sampled_from(OWNER_ACTIONS))
 def test_exports_statuses_and_the_centre_follow_the_space_rules(world, action):
-    """The patient in their own space, a legal representative in a minor's live space; nobody else."""
+    """The patient in their own space, a legal representative in a minor's live space; nobody else (a carer
+    never)."""
     decision = decide(world.actor, action, world.facts, NOW)
     if world.actor.role != "patient":
         assert not decision.allowed
@@ -446,6 +450,8 @@ def test_exports_statuses_and_the_centre_follow_the_space_rules(world, action):
             table = ALLOW
         elif _representative(world):
             table = ALLOW if _live(world) else NOT_FOUND
+        elif _carer(world):  # a carer never: the space gone first (404), else refused (403: CARER_ACTIONS)
+            table = FORBIDDEN if _live(world) else NOT_FOUND
     assert (ALLOW if decision.allowed else decision.denial.value) == table
 
 
