@@ -88,6 +88,8 @@ const NOTICE_KINDS: Record<string, string> = {
   appointment_reminder: 'Rappel de rendez-vous',
   export_ready: 'Export de vos données prêt',
   carer_invitation: 'Invitation à devenir aidant',
+  representative_invitation: 'Invitation à gérer l’espace d’un enfant',
+  carer_revoked: 'Fin de votre rôle d’aidant',
   space_of_age: 'Majorité : votre espace vous revient',
 };
 
