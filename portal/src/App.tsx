@@ -11,13 +11,15 @@ import { AccountPage } from './pages/account';
 import { AgendaPage, PreventionPage } from './pages/agenda';
 import { AppsPage } from './pages/apps';
 import { DocumentsPage } from './pages/documents';
+import { CarersPage, InvitationsPage } from './pages/family';
 import { MeasurementsPage, ProfilePage, VaccinationsPage } from './pages/health';
 import { HomePage } from './pages/home';
 import { ConversationPage, MessagesPage } from './pages/messages';
+import { NotificationsPage } from './pages/notifications';
 import { ActivationPage, OidcCallbackPage, SignInPage } from './pages/public';
 import { SharingPage } from './pages/sharing';
 import { currentPath, match, navigate, usePath } from './router';
-import { navigation, pickSpace, type Space, spacesOf } from './spaces';
+import { navigation, offers, pickSpace, sectionAfterSwitch, type Space, spacesOf } from './spaces';
 import { ErrorAlert, Link, Loading } from './ui';
 
 const PUBLIC_PATHS = ['/connexion', '/activation', '/connexion/retour'];
@@ -141,15 +143,22 @@ function SignedIn({ config, onSignOut }: { config: PortalConfig; onSignOut: (mes
     return <Frame><main id="contenu" class="fr-container fr-py-6w"><Loading what="Ouverture de votre espace…" /></main></Frame>;
   }
   const space = pickSpace(spaces, chosen);
+  // Switching keeps the section when the new space has it (a carer's has no sharing), else opens its home page.
+  const choose = (ins: string) => {
+    const next = pickSpace(spaces, ins);
+    const now = currentPath();
+    if (sectionAfterSwitch(next, now) !== now) navigate('/', true);
+    setChosen(ins);
+  };
   const state: PortalState = {
     config, me, spaces, space,
-    chooseSpace: setChosen,
+    chooseSpace: choose,
     refreshMe: loadMe,
     signOut: onSignOut,
   };
   return (
     <Portal.Provider value={state}>
-      <Frame menu bar={<SpaceBar spaces={spaces} space={space} onChoose={setChosen} onSignOut={() => onSignOut()} />}>
+      <Frame menu bar={<SpaceBar spaces={spaces} space={space} onChoose={choose} onSignOut={() => onSignOut()} />}>
         <div class="fr-container fr-py-4w">
           <div class="fr-grid-row fr-grid-row--gutters">
             <div class="fr-col-12 fr-col-md-3 ens-sidebar">
@@ -221,7 +230,7 @@ function Menu({ space }: { space: Space }) {
 
 function Routed({ space }: { space: Space }) {
   const path = usePath();
-  const allowed = navigation(space).some((i) => i.path === path || (i.path !== '/' && path.startsWith(`${i.path}/`)));
+  const allowed = offers(space, path);
   const conversation = match('/messages/:id', path);
   if (conversation) return <ConversationPage id={conversation.id} />;
   if (!allowed) return <NotFound />;
@@ -237,6 +246,9 @@ function Routed({ space }: { space: Space }) {
     case '/agenda': return <AgendaPage />;
     case '/prevention': return <PreventionPage />;
     case '/applications': return <AppsPage />;
+    case '/aidants': return <CarersPage />;
+    case '/invitations': return <InvitationsPage />;
+    case '/notifications': return <NotificationsPage />;
     case '/compte': return <AccountPage />;
     default: return <NotFound />;
   }

@@ -75,3 +75,33 @@ const UNITS: Record<string, string> = { 'mm[Hg]': 'mmHg', 'kg/m2': 'kg/m²', Cel
 export function unitLabel(unit: string): string {
   return UNITS[unit] ?? unit;
 }
+
+/** The kinds of notices (chalicelib/domain/notices.py), as the person reads them. */
+const NOTICE_KINDS: Record<string, string> = {
+  enrolment_notice: 'Création de votre espace (avis et code provisoire)',
+  activation_code: 'Nouveau code provisoire',
+  space_created: 'Espace créé',
+  document_added: 'Nouveau document',
+  emergency_access: 'Accès en urgence',
+  new_message: 'Nouveau message',
+  reminder: 'Rappel de prévention',
+  appointment_reminder: 'Rappel de rendez-vous',
+  export_ready: 'Export de vos données prêt',
+  carer_invitation: 'Invitation à devenir aidant',
+  representative_invitation: 'Invitation à gérer l’espace d’un enfant',
+  carer_revoked: 'Fin de votre rôle d’aidant',
+  space_of_age: 'Majorité : votre espace vous revient',
+};
+
+export function noticeKindLabel(kind: string): string {
+  return NOTICE_KINDS[kind] ?? kind.replace(/_/g, ' ');
+}
+
+/** An ISO-8601 instant as the value of a datetime-local field, in the person's time (the reverse of localToIso). */
+export function isoToLocal(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}T${two(date.getHours())}:${two(date.getMinutes())}`;
+}

@@ -1,5 +1,5 @@
-/** The spaces a person may open in the portal: their own, the children's they manage (legal representative) and,
- * once the API lists them (CONTRACT §10 `helped`), the people they help as a carer. What each may do there. */
+/** The spaces a person may open in the portal: their own, the children's they manage (legal representative) and
+ * the people they help as a carer (CONTRACT §10, `helped` in GET /me). What each may do there. */
 
 export type SpaceKind = 'self' | 'child' | 'helped';
 
@@ -13,7 +13,7 @@ export interface PersonSummary {
 
 export interface MeLike extends PersonSummary {
   dependants?: PersonSummary[];
-  /** §10: the people this person helps as a carer (absent until the API has it). */
+  /** §10: the people this person helps as a carer. */
   helped?: PersonSummary[];
 }
 
@@ -28,6 +28,8 @@ export interface Space {
   canManageSharing: boolean;
   /** Close the space (the person's own space only: POST /me/closure). */
   canClose: boolean;
+  /** Export the space (§10: the patient or a legal representative, never a carer). */
+  canExport: boolean;
 }
 
 function fullName(p: PersonSummary): string {
@@ -37,15 +39,15 @@ function fullName(p: PersonSummary): string {
 export function spacesOf(me: MeLike): Space[] {
   const own: Space = {
     ins: me.ins, kind: 'self', name: fullName(me), label: 'Mon espace', status: me.status ?? 'active',
-    canManageSharing: true, canClose: true,
+    canManageSharing: true, canClose: true, canExport: true,
   };
   const children = (me.dependants ?? []).map<Space>((d) => ({
     ins: d.ins, kind: 'child', name: fullName(d), label: `Espace de ${d.given_name || fullName(d)} (enfant)`,
-    status: d.status ?? 'active', canManageSharing: true, canClose: false,
+    status: d.status ?? 'active', canManageSharing: true, canClose: false, canExport: true,
   }));
   const helped = (me.helped ?? []).map<Space>((h) => ({
     ins: h.ins, kind: 'helped', name: fullName(h), label: `Espace de ${fullName(h)} (personne aidée)`,
-    status: h.status ?? 'active', canManageSharing: false, canClose: false,
+    status: h.status ?? 'active', canManageSharing: false, canClose: false, canExport: false,
   }));
   const seen = new Set<string>();
   return [own, ...children, ...helped].filter((s) => (seen.has(s.ins) ? false : (seen.add(s.ins), true)));
@@ -68,6 +70,8 @@ export function navigation(space: Space): NavItem[] {
     { path: '/documents', label: 'Documents' },
     { path: '/historique', label: 'Historique des accès' },
     { path: '/partage', label: 'Partage et professionnels', when: space.canManageSharing },
+    // Managing carers is sharing (§10); in the space of a person one helps, the same page is how to step down.
+    { path: '/aidants', label: space.kind === 'helped' ? 'Mon rôle d’aidant' : 'Aidants' },
     { path: '/messages', label: 'Messagerie' },
     { path: '/profil', label: 'Profil médical' },
     { path: '/vaccinations', label: 'Vaccinations' },
@@ -75,7 +79,19 @@ export function navigation(space: Space): NavItem[] {
     { path: '/agenda', label: 'Agenda' },
     { path: '/prevention', label: 'Prévention' },
     { path: '/applications', label: 'Applications', when: space.canManageSharing },
+    { path: '/invitations', label: 'Invitations reçues', when: space.kind === 'self' },
+    { path: '/notifications', label: 'Notifications', when: space.kind === 'self' },
     { path: '/compte', label: 'Mon compte', when: space.kind === 'self' },
   ];
   return items.filter((i) => i.when !== false).map(({ path, label }) => ({ path, label }));
+}
+
+/** Whether a path of the portal is a section (or a page inside one) of this space. */
+export function offers(space: Space, path: string): boolean {
+  return navigation(space).some((i) => i.path === path || (i.path !== '/' && path.startsWith(`${i.path}/`)));
+}
+
+/** Where to stay after switching to `space`: the same section when it has it, else its home page. */
+export function sectionAfterSwitch(space: Space, path: string): string {
+  return offers(space, path) ? path : '/';
 }

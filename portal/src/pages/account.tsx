@@ -1,5 +1,4 @@
-/** The person's account: identity, and closing the space (CONTRACT §4). §10 adds here: notification preferences,
- * export, carers. */
+/** The person's account: identity, notification preferences (CONTRACT §10), and closing the space (§4). */
 
 import { useState } from 'preact/hooks';
 
@@ -7,7 +6,8 @@ import { apiClient, must } from '../api';
 import { usePortal } from '../context';
 import { formatDate } from '../format';
 import { useAction } from '../hooks';
-import { Checkbox, ErrorAlert, PageTitle } from '../ui';
+import { Checkbox, ErrorAlert, Link, PageTitle } from '../ui';
+import { NotificationPreferences } from './notifications';
 
 export function AccountPage() {
   const { me, signOut } = usePortal();
@@ -29,6 +29,8 @@ export function AccountPage() {
         <p>{me.given_name} {me.family_name}, né(e) le {formatDate(me.birth_date)}</p>
         <p>Numéro de sécurité sociale : <span class="ens-wrap">{me.ins}</span></p>
       </section>
+      <NotificationPreferences />
+      <p class="fr-mb-6w"><Link to="/notifications" class="fr-link">Voir les notifications reçues</Link></p>
       <section aria-labelledby="closure-title">
         <h2 id="closure-title" class="fr-h4">Fermer mon espace</h2>
         <p>

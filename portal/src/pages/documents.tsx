@@ -114,6 +114,9 @@ function DocumentItem({ doc, onChanged }: { doc: Doc; onChanged: () => void }) {
         {doc.status !== 'available' && <> · {STATUS[doc.status] ?? doc.status}</>}
       </p>
       {doc.masked && <p class="fr-badge fr-badge--info fr-badge--sm fr-mb-1w">Masqué aux professionnels</p>}
+      {doc.hidden_from_representatives && (
+        <p class="fr-badge fr-badge--purple-glycine fr-badge--sm fr-mb-1w">Caché à vos représentants légaux et aidants</p>
+      )}
       <ErrorAlert error={action.error} />
       {confirming ? (
         <div role="group" aria-label={`Confirmer la suppression de « ${doc.title} »`}>

@@ -8,6 +8,7 @@ const DESCRIPTIONS: Record<string, string> = {
   '/documents': 'Consulter, ajouter, masquer ou supprimer des documents.',
   '/historique': 'Voir qui a consulté ou alimenté cet espace.',
   '/partage': 'Autoriser ou bloquer des professionnels, médecin traitant, urgence.',
+  '/aidants': 'Les proches qui vous aident ; inviter un aidant ou retirer son accès.',
   '/messages': 'Lire les messages des professionnels et y répondre.',
   '/profil': 'Allergies, traitements, antécédents ; synthèse PDF.',
   '/vaccinations': 'Le carnet de vaccination.',
@@ -15,7 +16,9 @@ const DESCRIPTIONS: Record<string, string> = {
   '/agenda': 'Les rendez-vous de santé.',
   '/prevention': 'Vaccinations et dépistages recommandés.',
   '/applications': 'Les applications de santé et vos accords.',
-  '/compte': 'Votre identité ; fermer votre espace.',
+  '/invitations': 'Accepter ou refuser de devenir aidant, ou de gérer l’espace d’un enfant.',
+  '/notifications': 'Ce qui vous a été envoyé, pour vous et les espaces que vous gérez.',
+  '/compte': 'Votre identité, vos préférences de notification ; fermer votre espace.',
 };
 
 export function HomePage() {
@@ -33,7 +36,7 @@ export function HomePage() {
               <div class="fr-tile__body">
                 <div class="fr-tile__content">
                   <h2 class="fr-tile__title"><Link to={s.path}>{s.label}</Link></h2>
-                  <p class="fr-tile__desc">{DESCRIPTIONS[s.path] ?? ''}</p>
+                  <p class="fr-tile__desc">{space.kind === 'helped' && s.path === '/aidants' ? 'Ce que vous pouvez faire comme aidant ; y mettre fin.' : DESCRIPTIONS[s.path] ?? ''}</p>
                 </div>
               </div>
             </div>

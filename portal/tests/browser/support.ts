@@ -145,6 +145,19 @@ export async function expectAccessible(page: Page, where: string): Promise<void>
     `axe-core on ${where}`).toEqual([]);
 }
 
+/** axe-core at a desktop size, then at a phone's (where nothing may scroll sideways either); the size is restored. */
+export async function expectAccessibleAtBothSizes(page: Page, where: string): Promise<void> {
+  await expectAccessible(page, where);
+  const desktop = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  try {
+    await expectNoHorizontalScroll(page, `${where} (phone)`);
+    await expectAccessible(page, `${where} (phone)`);
+  } finally {
+    if (desktop) await page.setViewportSize(desktop);
+  }
+}
+
 /** The page fits the viewport's width: nothing to scroll sideways. */
 export async function expectNoHorizontalScroll(page: Page, where: string): Promise<void> {
   const { scroll, width } = await page.evaluate(() => ({

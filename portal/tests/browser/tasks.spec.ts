@@ -162,7 +162,6 @@ test('a person sees and adds appointments, downloads the agenda and sees prevent
 
   await openSection(page, 'Prévention');
   await expect(page.getByRole('list', { name: 'Recommandations' }).getByRole('listitem').first()).toBeVisible();
-  await screenshot(page, 'prevention');
 });
 
 test('a person consents to a catalogue app, then revokes', async ({ page }) => {
