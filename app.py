@@ -14,7 +14,7 @@ from typing import Any
 from chalice import Chalice, CORSConfig
 
 from chalicelib import config, resources
-from chalicelib.api import care, catalogue, devsignin, lifecycle, messaging, records, sharing, system
+from chalicelib.api import care, catalogue, devsignin, fhir, lifecycle, messaging, records, sharing, system
 from chalicelib.api.http import uniform_errors
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
@@ -27,7 +27,7 @@ if (_portal_origin := config.portal_origin()) is not None:
 
 app.register_middleware(uniform_errors, "http")
 for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp,
-                  devsignin.bp):
+                  devsignin.bp, fhir.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).

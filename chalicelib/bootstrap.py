@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.records import RecordService
     from chalicelib.services.reimbursements import ReimbursementService
     from chalicelib.services.sharing import SharingService
+    from chalicelib.services.submissions import SubmissionService
 
 
 class Container:
@@ -149,6 +150,14 @@ class Container:
                              self.settings.bucket("documents"))
 
     @cached_property
+    def submissions(self) -> SubmissionService:
+        """Documents submitted whole (FHIR ITI-65) and staged uploads (``Binary/$upload``)."""
+        from chalicelib.services.submissions import SubmissionService
+
+        return SubmissionService(self.documents, self.store, self.access, self.clock, self.ids,
+                                 self.settings.bucket("documents"), self.settings.presign_seconds)
+
+    @cached_property
     def ingest(self) -> IngestService:
         from chalicelib.services.ingest import IngestService
 
@@ -221,7 +230,8 @@ class Container:
         """Every capability that keeps a person's data, erased by the archive purge, objects before items. A new
         capability that stores anything about a person adds itself here (``tests/handlers/test_purge.py`` fails
         otherwise: it looks for anything left of the person in every table and bucket)."""
-        return [self.messaging, self.records, self.care, self.agenda, self.reimbursements, self.access_log]
+        return [self.messaging, self.records, self.submissions, self.care, self.agenda, self.reimbursements,
+                self.access_log]
 
     @property
     def space_listeners(self) -> Sequence[SpaceListener]:

@@ -53,6 +53,12 @@ _VAULT_PRESIGN = ObjectAccess("documents", "documents", ("s3:PutObject", "s3:Get
 # that files an attachment into the record.
 _ATTACHMENTS_PRESIGN = ObjectAccess("documents", "attachments",
                                     ("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"))
+# FHIR (ITI-65): the API writes a submitted document's bytes (inline, or copied from its staged upload) and removes
+# them again when the submission fails before its transaction commits; a staged upload is presigned (PUT), read (its
+# head, and the copy's source) and removed once submitted.
+_VAULT_SUBMISSIONS = ObjectAccess("documents", "documents", ("s3:PutObject", "s3:DeleteObjectVersion"))
+_STAGING = ObjectAccess("documents", "staging", ("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion",
+                                                 "s3:DeleteObject", "s3:DeleteObjectVersion"))
 
 FUNCTIONS: tuple[FunctionAccess, ...] = (
     FunctionAccess(
@@ -60,7 +66,7 @@ FUNCTIONS: tuple[FunctionAccess, ...] = (
         "The REST API: every route of the blueprints.",
         tables={"accounts": "readwrite", "records": "readwrite", "audit": "readwrite", "messaging": "readwrite",
                 "catalogue": "readwrite"},
-        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN),
+        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN, _VAULT_SUBMISSIONS, _STAGING),
         notifies=True,
     ),
     FunctionAccess(
@@ -94,7 +100,8 @@ FUNCTIONS: tuple[FunctionAccess, ...] = (
         tables={"accounts": "readwrite", "records": "purge", "audit": "purge", "messaging": "purge"},
         # every version and delete marker of an erased document: nothing is left to restore
         objects=(ObjectAccess("documents", "documents", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
-                 ObjectAccess("documents", "attachments", ("s3:ListBucketVersions", "s3:DeleteObjectVersion"))),
+                 ObjectAccess("documents", "attachments", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
+                 ObjectAccess("documents", "staging", ("s3:ListBucketVersions", "s3:DeleteObjectVersion"))),
         async_dead_letter="jobs-dlq",
     ),
     FunctionAccess(

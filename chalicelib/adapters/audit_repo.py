@@ -8,6 +8,7 @@ This repository owns these keys.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from chalicelib.adapters.dynamo import Table, is_conditional_failure
@@ -24,6 +25,11 @@ def log_pk(ins: str) -> str:
 
 def rejections_pk(finess: str) -> str:
     return f"REJ#{finess}"
+
+
+def _time_key(at: dt.datetime) -> str:
+    """The sort-key prefix of the entries made at ``at`` (ids are time-ordered: ``adapters.system.new_id``)."""
+    return f"{int(at.timestamp() * 1000):012x}"
 
 
 def entry_from(item: dict[str, Any]) -> AccessEntry:
@@ -47,8 +53,12 @@ class DynamoAccessLog:
                 "action": entry.action, "mode": entry.mode, "document_id": entry.document_id, "reason": entry.reason}
         self.table.put(item, condition="attribute_not_exists(pk)")  # append-only: never overwrite
 
-    def page(self, ins: str, limit: int, cursor: str | None) -> Page[AccessEntry]:
-        items, next_cursor = self.table.page(log_pk(ins), limit, cursor)
+    def page(self, ins: str, limit: int, cursor: str | None, since: dt.datetime | None = None,
+             until: dt.datetime | None = None) -> Page[AccessEntry]:
+        """Newest first; ``since``/``until``: the entries made in [since, until), a range of the sort key (the ids
+        are time-ordered: 12 hex digits of milliseconds first), so the Query reads only those."""
+        bounds = (_time_key(since) if since else "0", _time_key(until) if until else "~") if since or until else None
+        items, next_cursor = self.table.page(log_pk(ins), limit, cursor, sk_between=bounds)
         return Page([entry_from(i) for i in items], next_cursor)
 
     def erase(self, ins: str) -> int:

@@ -167,16 +167,22 @@ class Table:
 
     def page(self, pk: str, limit: int, cursor: str | None, *, accept: Any = None, sk_prefix: str | None = None,
              filter_expression: str | None = None, filter_values: dict[str, Any] | None = None,
-             forward: bool = False, names: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+             forward: bool = False, names: dict[str, str] | None = None,
+             sk_between: tuple[str, str] | None = None) -> tuple[list[dict[str, Any]], str | None]:
         """One page of a listing: up to ``limit`` items of partition ``pk`` that pass the filter expression and
         ``accept(item)``, newest first by default. The cursor is the key of the last item returned, so items
-        left out by ``accept`` are never skipped on the next page."""
+        left out by ``accept`` are never skipped on the next page. ``sk_between`` (both within ``sk_prefix``)
+        narrows the Query itself to a range of sort keys (a time range of time-ordered keys)."""
         start = decode_cursor(cursor, pk, sk_prefix)
         found: list[dict[str, Any]] = []
         batch = min(max(limit * 2, 25), 500)
         while True:
-            condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")
-            vals = values(pk=pk, **({"prefix": sk_prefix} if sk_prefix else {}))
+            if sk_between:
+                condition = "pk = :pk AND sk BETWEEN :sk_low AND :sk_high"
+                vals = values(pk=pk, sk_low=sk_between[0], sk_high=sk_between[1])
+            else:
+                condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")
+                vals = values(pk=pk, **({"prefix": sk_prefix} if sk_prefix else {}))
             vals.update(filter_values or {})
             kwargs: dict[str, Any] = {"TableName": self.name, "KeyConditionExpression": condition,
                                       "ExpressionAttributeValues": vals, "ScanIndexForward": forward,

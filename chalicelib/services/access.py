@@ -44,7 +44,10 @@ class FactsLoader(Protocol):
 
 class AccessLog(Protocol):
     def append(self, ins: str, entry: AccessEntry) -> None: ...
-    def page(self, ins: str, limit: int, cursor: str | None) -> Page[AccessEntry]: ...
+    def page(self, ins: str, limit: int, cursor: str | None, since: dt.datetime | None = None,
+             until: dt.datetime | None = None) -> Page[AccessEntry]:
+        """Newest first; made in [since, until) when given."""
+        ...
     def erase(self, ins: str) -> int: ...
 
 
@@ -126,6 +129,19 @@ class AccessService:
     def check(self, actor: Actor, action: Action, ins: str | None = None) -> Grant:
         """Decide ``action`` on the space of ``ins`` (or on the caller's own, or none); raise 403/404 on refusal."""
         return self._grant(actor, action, ins, self._load(actor, ins))
+
+    def check_first(self, actor: Actor, actions: Sequence[Action], ins: str) -> Grant:
+        """The grant of the first of ``actions`` the decision allows on the space of ``ins`` (one load of the facts);
+        the refusal of the first action when none is allowed."""
+        facts = self._load(actor, ins)
+        refused: DomainError | None = None
+        for action in actions:
+            try:
+                return self._grant(actor, action, ins, facts)
+            except DomainError as error:
+                refused = refused or error
+        assert refused is not None, "no action to decide"
+        raise refused
 
     def check_conversation(self, actor: Actor, action: Action, conversation: Conversation | None) -> Grant:
         """Decide ``action`` on a conversation (None: no such conversation, which is what strangers get too)."""

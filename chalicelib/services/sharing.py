@@ -4,6 +4,7 @@ inbox rejections an establishment reads."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -108,9 +109,11 @@ class SharingService:
         self.messenger.tell(ins, "emergency_access", {"at": iso(access.granted_at)})
         return access
 
-    def access_history(self, actor: Actor, ins: str, limit: int, cursor: str | None) -> Page[AccessEntry]:
+    def access_history(self, actor: Actor, ins: str, limit: int, cursor: str | None,
+                       since: dt.datetime | None = None, until: dt.datetime | None = None) -> Page[AccessEntry]:
+        """Newest first; the accesses made in [``since``, ``until``) when given (FHIR AuditEvent ``date``)."""
         self.access.check(actor, Action.READ_ACCESS_LOG, ins)
-        return self.access_log.page(ins, limit, cursor)
+        return self.access_log.page(ins, limit, cursor, since=since, until=until)
 
     def rejections_of(self, actor: Actor, finess: str, limit: int, cursor: str | None) -> Page[Rejection]:
         self.access.check_establishment(actor, Action.READ_REJECTIONS, finess)

@@ -13,7 +13,9 @@ call is made with B's INS and a valid body:
   declares a care relationship or an emergency access): these succeed, and still answer nothing of B's;
 * nothing of B's changed (profile, documents, consents, sharing settings).
 
-The same holds for every `/conversations/{conversation_id}...` operation on B's conversation.
+The same holds for every `/conversations/{conversation_id}...` operation on B's conversation, and for every
+`/fhir` operation, B's INS given where FHIR gives it (`patient.identifier`, the Bundle's subject, the `$upload`'s
+patient) and B's document by its id: the same decision answers.
 """
 
 import datetime as dt
@@ -211,3 +213,67 @@ def test_patient_bs_conversation_exists_only_for_its_two_participants(api, world
     for token in (world["b_token"], world["doctor"]):
         reply = api.get(f"/conversations/{world['path']['conversation_id']}", token)
         assert reply.status == 200 and "SUJET-B-7731" in json.dumps(reply.json, ensure_ascii=False)
+
+
+# -- the same through FHIR: B's INS in the query or the Bundle, B's documents by their ids -----------------------------
+NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
+MASK = [{"op": "add", "path": "/securityLabel/-", "value": {"coding": [{
+    "system": "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument",
+    "code": "MASQUE_PS"}]}}]
+# What a caller without any right to B's record may do in it through FHIR: feed it (ITI-65, a staged upload), and
+# look the space up (the DMP's "does a record exist": its existence and state, never the person).
+FHIR_FEEDING = {
+    "professional": {("post", "/fhir"), ("post", "/fhir/Binary/{binary_id}"), ("get", "/fhir/Patient")},
+    "establishment": {("post", "/fhir"), ("post", "/fhir/Binary/{binary_id}"), ("get", "/fhir/Patient"),
+                      ("get", "/fhir/DocumentReference")},  # an establishment lists what it authored: nothing
+}
+
+
+def _fhir_call(api, world, method, template, token):
+    from fhir_support import provide_bundle, sha1
+
+    b, doc_b = world["b"], world["documents"][0]
+    path = template.replace("{document_id}", doc_b).replace("{binary_id}", "$upload" if method == "post" else doc_b)
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+    body = None
+    if method == "get" and path in ("/fhir/Patient",):
+        path += f"?identifier={NIR_SYSTEM}|{b}"
+    elif method == "get" and "/" not in path.removeprefix("/fhir/") and path != "/fhir/metadata":
+        path += f"?patient.identifier={NIR_SYSTEM}|{b}"
+    if method == "post" and template == "/fhir":
+        body = provide_bundle(b, PDF)
+    elif method == "post":
+        body = {"resourceType": "Parameters", "parameter": [
+            {"name": "patient", "valueIdentifier": {"system": NIR_SYSTEM, "value": b}},
+            {"name": "contentType", "valueCode": "application/pdf"}, {"name": "size", "valueUnsignedInt": len(PDF)},
+            {"name": "hash", "valueBase64Binary": sha1(PDF)}]}
+    elif method == "patch":
+        body, headers["Content-Type"] = MASK, "application/json-patch+json"
+    return api.call(method.upper(), path, token, body=body, headers=headers)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_no_fhir_operation_answers_patient_b_to_someone_without_rights(api, world, caller):
+    before = _snapshot(api, world)
+    spec = api.get("/openapi.json").json
+    operations = [(method, path) for path, methods in spec["paths"].items() for method, op in methods.items()
+                  if path.startswith("/fhir") and "x-roles" in op]
+    assert len(operations) >= 10
+    role = caller.split("_")[0] if caller.split("_")[0] in ("professional", "establishment") else caller
+    wrong = []
+    for method, template in operations:
+        reply = _fhir_call(api, world, method, template, world["callers"][caller]())
+        text = reply.body.decode(errors="replace") if isinstance(reply.body, bytes) else str(reply.body)
+        leaked = [s for s in SECRETS if s in text] + [d for d in world["documents"] if d in text]
+        allowed = (method, template) in FHIR_FEEDING.get(role, set())
+        if leaked or (not allowed and reply.status not in (403, 404)) or (allowed and reply.status >= 300):
+            wrong.append((method.upper(), template, reply.status, leaked, text[:200]))
+        if reply.status >= 400:
+            assert reply.json["resourceType"] == "OperationOutcome", (method, template)
+        if allowed and template == "/fhir/DocumentReference":
+            assert "entry" not in reply.json
+        if allowed and template == "/fhir/Patient":  # the existence and state, never the person
+            (entry,) = reply.json["entry"]
+            assert "name" not in entry["resource"] and "birthDate" not in entry["resource"]
+    assert wrong == []
+    assert _snapshot(api, world) == before
