@@ -100,14 +100,15 @@ def test_document_search_shows_what_the_rest_listing_shows_with_cursor_paging(ap
     assert first.status == 200, first
     page = resources(first.json, "DocumentReference")
     assert len(page) == 2 and first.json["total"] == 3
-    nxt = [link["url"] for link in first.json["link"] if link["relation"] == "next"][0]
+    nxt = next(link["url"] for link in first.json["link"] if link["relation"] == "next")
     query = parse_qs(urlsplit(nxt).query)
     assert "_cursor" in query and "_offset" not in query and "page" not in query
     assert nxt.startswith("http://localhost/fhir/DocumentReference?")
     second = api.get(nxt.removeprefix("http://localhost"), pro)
     rest = resources(second.json, "DocumentReference")
     assert not [link for link in second.json["link"] if link["relation"] == "next"]
-    assert [d["id"] for d in page + rest] == api.docs(ins, token) and sorted(d["id"] for d in page + rest) == sorted(ids)
+    found = [d["id"] for d in page + rest]
+    assert found == api.docs(ins, token) and sorted(found) == sorted(ids)
     none = api.get(f"/fhir/DocumentReference?{of(ins)}&_count=2&_total=none", token).json
     assert "total" not in none
     doc = page[0]
@@ -178,8 +179,8 @@ def test_provide_bundle_adds_the_document_as_rest_does(api, patient, attending):
     assert answer["type"] == "transaction-response"
     statuses = [e["response"]["status"] for e in answer["entry"]]
     assert all(s.startswith("201") for s in statuses), statuses
-    location = [e["response"]["location"] for e in answer["entry"] if "DocumentReference/" in
-                e["response"]["location"]][0]
+    location = next(e["response"]["location"] for e in answer["entry"] if "DocumentReference/" in
+                e["response"]["location"])
     doc_id = location.split("DocumentReference/")[1].split("/")[0]
     listed = api.get(f"/patients/{ins}/documents", token).json["items"]
     assert [d["document_id"] for d in listed] == [doc_id] and listed[0]["status"] == "available"
