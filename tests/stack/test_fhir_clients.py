@@ -5,35 +5,19 @@ with the model library and fhirclient's 4.0.1 models (``fhir_support.r4``)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
 from typing import Any
 
 import pytest
 import requests
+import test_local_stack
 from fhir_support import PDF, PNG, measurement_bundle, provide_bundle, r4, sha1
 from helpers import person
 from test_local_stack import Stack
 
 pytestmark = pytest.mark.stack
+stack = test_local_stack.stack  # the fixture: this module's own stack, on free ports, stopped by Ctrl-C
 INS_NIR = "urn:oid:1.2.250.1.213.1.4.8"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    running = Stack()
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        if running.process.poll() is None:
-            os.killpg(running.process.pid, signal.SIGINT)
-            try:
-                running.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(running.process.pid, signal.SIGKILL)
 
 
 class Ens:
@@ -73,7 +57,7 @@ class Ens:
         assert status == 201, ticket
         headers = {"Content-Type": "application/pdf", **(ticket.get("upload_headers") or {})}
         assert requests.put(ticket["upload_url"], data=content, headers=headers, timeout=30).status_code < 300
-        for _ in range(120):
+        for _ in range(240):
             if self.call("GET", f"/patients/{ins}/documents/{ticket['document_id']}", token)[1]["status"] != "pending":
                 return str(ticket["document_id"])
             time.sleep(0.25)
@@ -164,7 +148,7 @@ def test_fhirclient_provides_a_bundle_seen_in_the_rest_listing_all_or_nothing(en
     assert refused.value.response.status_code == 422
     assert r4(refused.value.response.json())["resourceType"] == "OperationOutcome"
     assert ens.listing(ins, patient) == listed  # nothing added
-    for _ in range(40):  # the patient is told, as for any upload (by the bytes' S3 event)
+    for _ in range(240):  # the patient is told, as for any upload (by the bytes' S3 event, on a busy machine)
         if any(n["kind"] == "document_added" for n in ens.stack.ens("outbox", "--to", ins)):
             break
         time.sleep(0.25)
