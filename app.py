@@ -14,7 +14,7 @@ from typing import Any
 from chalice import Chalice, CORSConfig
 
 from chalicelib import config, resources
-from chalicelib.api import care, catalogue, devsignin, fhir, lifecycle, messaging, records, sharing, system
+from chalicelib.api import care, catalogue, devsignin, fhir, lifecycle, messaging, records, sharing, system, waves
 from chalicelib.api.http import uniform_errors
 
 app = Chalice(app_name="ens", configure_logs=False)  # logs: Powertools (chalicelib.observability)
@@ -27,7 +27,7 @@ if (_portal_origin := config.portal_origin()) is not None:
 
 app.register_middleware(uniform_errors, "http")
 for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp,
-                  devsignin.bp, fhir.bp):
+                  devsignin.bp, waves.bp, fhir.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).
@@ -48,18 +48,55 @@ def ingest_object(event: Any) -> dict[str, Any]:
 def opt_out_expiry(event: Any) -> dict[str, Any]:
     from chalicelib import jobs
 
-    return jobs.run("opt-out-expiry", event.to_dict())
+    return jobs.run("opt-out-expiry", event.to_dict(), event.context)
 
 
 @app.schedule(resources.JOBS["archive-purge"].expression, name=resources.JOBS["archive-purge"].handler)
 def archive_purge(event: Any) -> dict[str, Any]:
     from chalicelib import jobs
 
-    return jobs.run("archive-purge", event.to_dict())
+    return jobs.run("archive-purge", event.to_dict(), event.context)
 
 
 @app.schedule(resources.JOBS["reminders"].expression, name=resources.JOBS["reminders"].handler)
 def reminders(event: Any) -> dict[str, Any]:
     from chalicelib import jobs
 
-    return jobs.run("reminders", event.to_dict())
+    return jobs.run("reminders", event.to_dict(), event.context)
+
+
+# National waves (CONTRACT §8): an uploaded enrolment file starts its split; the queues feed the workers. In AWS
+# each queue is the event source of its function (infra/ sets the queue, ReportBatchItemFailures and the maximum
+# concurrency from resources.CONSUMERS); locally the stack drains the queues into these same functions.
+@app.on_cw_event(resources.BATCH_RULE.pattern([]), name=resources.BATCH_RULE.handler)
+def batch_uploaded(event: Any) -> dict[str, Any]:
+    from chalicelib.workers import handle_batch_uploaded
+
+    return handle_batch_uploaded(event.to_dict(), event.context)
+
+
+def _consumer(handler: str) -> dict[str, Any]:
+    consumer = resources.CONSUMER[handler]
+    return {"queue": consumer.queue, "batch_size": consumer.batch_size, "name": handler,
+            "maximum_concurrency": consumer.max_concurrency}
+
+
+@app.on_sqs_message(**_consumer("batch_control"))
+def batch_control(event: Any) -> dict[str, Any]:
+    from chalicelib.workers import handle_batch_control
+
+    return handle_batch_control(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(**_consumer("enrolment_unit"))
+def enrolment_unit(event: Any) -> dict[str, Any]:
+    from chalicelib.workers import handle_enrolment_units
+
+    return handle_enrolment_units(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(**_consumer("job_unit"))
+def job_unit(event: Any) -> dict[str, Any]:
+    from chalicelib.workers import handle_job_units
+
+    return handle_job_units(event.to_dict(), event.context)

@@ -97,11 +97,12 @@ def seed(stack: LocalStack) -> Seed:
                         {"patient_ins": ins, "subject": "Résultats", "body": "Bonjour",
                          "attachments": [document_id, {"title": "Ordonnance", "content_type": "application/pdf",
                                                        "size": 16}]}, expect=201)
+    batch = stack.json("POST", "/enrolment-batches", agent, {"rows": 1}, expect=201)  # awaiting its upload
     tokens = {"patient": patient, "professional": professional, "establishment": establishment, "agent": agent,
               "app": app, "closer": closer}
     path = {"ins": ins, "document_id": document_id, "conversation_id": posted["conversation_id"],
             "attachment_id": posted["attachments"][1]["attachment_id"], "app_id": "fuzz-glyco",
-            "rpps": make_rpps(), "finess": finess}
+            "rpps": make_rpps(), "finess": finess, "batch_id": batch["batch_id"]}
     return Seed(ins=ins, closer_ins=closer_row["nir"], tokens=tokens, path=path)
 
 
@@ -150,8 +151,8 @@ def run(base_url: str, seed_data: Seed, examples: int, negative_examples: int, s
         declared = raw["paths"][path][method]
         roles = roles_of(declared)
         fixed_ins = seed_data.closer_ins if path == "/me/closure" else seed_data.ins
-        params = [p for p in ("ins", "document_id", "conversation_id", "attachment_id", "app_id", "rpps", "finess")
-                  if "{" + p + "}" in path]
+        params = [p for p in ("ins", "document_id", "conversation_id", "attachment_id", "app_id", "rpps", "finess",
+                              "batch_id") if "{" + p + "}" in path]
         real = {p: (fixed_ins if p == "ins" else seed_data.path[p]) for p in params}
         only_ins = {p: v for p, v in real.items() if p == "ins"}
         label = f"{method.upper()} {path}"

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.resources import DUE_SHARDS
+
 FACTS = "BatchGetItem accounts"  # the access decision's facts: one BatchGetItem on the patient's partition
 LOG = "PutItem audit"  # one access-log line (someone other than the patient)
 NOTICE = "SendEmail"  # the scenarios' people have an email address
-SHARDS = 8  # resources.DUE_SHARDS: a job Queries each shard of the sparse due index
+SHARDS = DUE_SHARDS  # a job Queries each shard of the sparse due index
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
         "a conditional create (`attribute_not_exists`) refuses a duplicate without a read; the notice",
         "reads the account first, to tell a closed space being re-enrolled (restored) from a duplicate; a "
         "conditional create first, reading only when it fails, would save the read for new people"),
+    ("POST /enrolment-batches", "agent, a file of 1 person"): Minimum(
+        ("PutItem waves",), "the batch, awaiting its upload; the PUT URL is presigned (no call)"),
+    ("GET /enrolment-batches/{batch_id}", "agent, the batch done (its report presigned)"): Minimum(
+        ("GetItem waves",), "the batch: status, counters, report key in one item; the report's URL is presigned"),
     ("POST /activation", "the person, with NIR, card serial and code"): Minimum(
         ("GetItem accounts", "PutItem accounts", "UpdateItem records"),
         "the account (code and serial hashes, state, version), its versioned write, the first reminder scheduled"),
@@ -280,18 +286,22 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
         n(2 * SHARDS, "Query accounts/due") + 2 * ("GetItem accounts", "PutItem accounts", "UpdateItem records",
                                                     "GetItem accounts", "PutItem accounts", NOTICE,
                                                     "PutItem accounts"),
-        "a Query per shard for each of the two kinds (window ended, notice pending) = 16 whatever the table "
-        "size; per account: read, versioned write (opened, notice pending), first reminder scheduled; then the "
-        "notice claimed (read, versioned write: one run sends it however many race), sent, and settled (a "
+        f"a Query per shard for each of the two kinds (window ended, notice pending) = {2 * SHARDS} whatever "
+        "the table size; per account: read, versioned write (opened, notice pending), first reminder scheduled; "
+        "then the notice claimed (read, versioned write: one run sends it however many race), sent, and settled (a "
         "versioned write on the version the claim wrote)",
         "per account, settling the notice reads the account again (`LifecycleService._update` always reads) "
         "although the claim's write left its version in hand"),
     ("job: opt-out-expiry", "nothing due"): Minimum(
         n(2 * SHARDS, "Query accounts/due"), "a Query per shard and kind, each reading nothing"),
     ("job: reminders", "1 space with 1 reminder due"): Minimum(
-        (*n(SHARDS, "Query records/due"), "GetItem accounts", "UpdateItem records", NOTICE, "UpdateItem records"),
-        "a Query per shard; the space (live, birth date, contact); the reminder claimed (conditional: sent "
-        "once), the notice, the next date (conditional)",
+        (*n(SHARDS, "Query records/due"), "PutItem waves", "SendMessageBatch job-units", "UpdateItem waves",
+         "UpdateItem waves", "GetItem accounts", "UpdateItem records", NOTICE, "UpdateItem records",
+         "TransactWriteItems waves"),
+        "fanned out: the dispatcher's Query per shard, the run recorded before its first unit, its unit sent, "
+        "its unit count written; the worker's claim of the unit; the space (live, birth date, contact); the "
+        "reminder claimed (conditional: sent once), the notice, the next date (conditional); the unit completed "
+        "with the run's counters in one transaction",
         "reads the REMINDERS item again although the index Query returned it (projection ALL) and both writes "
         "are conditional"),
     ("job: archive-purge", "1 closed space due, with 1 document"): Minimum(

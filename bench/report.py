@@ -31,6 +31,7 @@ class Results:
     sets: list[TableSet] = field(default_factory=list)
     cold_cache: Paired | None = None
     ingest: IngestResult | None = None
+    waves: Any = None  # (bench.waves.CallsResult | None, list[bench.waves.WaveRun])
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -135,6 +136,23 @@ def summary(res: Results) -> str:
                      f"made, **×{p.ratio('handler', 'minimum'):.2f}** the raw minimum",
                      "none set (reported)", f"reported; the app's own work is {ms(p.median('own'))} ms an event, "
                                             f"about {1 / p.median('own'):.0f} events/s per core without AWS"])
+    if res.waves:
+        from bench import waves
+
+        counted, runs = res.waves
+        if counted:
+            made = sum(sum(waves.function_calls(p).values()) for p in counted.phases) / counted.rows
+            least = sum(per for _, per, _ in waves.row_minimum(counted))
+            per_space = sum(waves.function_calls(counted.fanout).values()) / counted.spaces
+            rows.append(["6", f"Waves: AWS calls per enrolled row (file of {counted.rows:,}) and per opened space "
+                              f"({counted.spaces}, fanned out)",
+                         f"**{made:.2f}** per row (minimum {least:.2f}); **{per_space:.1f}** per space (minimum 4)",
+                         "the minimum, or the excess explained", "explained (section 6)"])
+        for run in runs:
+            rows.append(["6", f"Waves: {run.rows:,} rows through the file path, local stack, {run.workers} "
+                              "worker(s)", f"**{run.per_second:.0f} rows/s**; nothing lost or doubled: "
+                                           f"{'yes' if run.intact else 'NO'}", "nothing lost or doubled",
+                         "holds" if run.intact else "does not hold"])
     return _table(["#", "measure", "result", "target", "verdict"], rows)
 
 
@@ -392,4 +410,8 @@ def render(res: Results) -> str:
         parts += [section_scale(res.scale, res.sets, res.cold_cache), ""]
     if res.ingest:
         parts += [section_ingest(res.ingest), ""]
+    if res.waves:
+        from bench import waves
+
+        parts += [waves.section(*res.waves), ""]
     return "\n".join(parts)

@@ -1,14 +1,16 @@
 """Run every benchmark, print the report and write it to ``docs/benchmarks.md``.
 
-    .venv/bin/python -m bench [--quick] [--only coldstart,calls,overhead,ingest,scale] [--no-write]
+    .venv/bin/python -m bench [--quick] [--only coldstart,calls,overhead,ingest,scale,waves] [--no-write]
+                              [--wave-rows N]
     .venv/bin/python bench/run.py ...                     (the same)
     make bench
 
 Sections: 1 cold start (``bench/coldstart.py``), 2 request overhead (``bench/overhead.py``), 3 AWS calls per
 operation (``bench/scenarios.py``, ``bench/minimums.py``), 4 scale (``bench/scaling.py``), 5 ingest
-(``bench/ingestion.py``). Everything runs against moto in-process; nothing is asserted on time, ever: the
-report says which targets hold. ``--quick`` (fewer rounds, 10⁴ instead of 10⁵) is for trying the bench out; the
-figures in ``docs/benchmarks.md`` come from a full run.
+(``bench/ingestion.py``), 6 national waves (``bench/waves.py``: calls per enrolled row and per opened space, and a
+wave through the file path on the local stack with 1 and 2 workers). Everything else runs against moto in-process;
+nothing is asserted on time, ever: the report says which targets hold. ``--quick`` (fewer rounds, 10⁴ instead of
+10⁵) is for trying the bench out; the figures in ``docs/benchmarks.md`` come from a full run.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: bench/run.py
 
 from bench.harness import ROOT, prepare_environment
 
-SECTIONS = ("coldstart", "calls", "overhead", "ingest", "scale")
+SECTIONS = ("coldstart", "calls", "overhead", "ingest", "scale", "waves")
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 
 
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ", ".join(SECTIONS))
     parser.add_argument("--no-write", action="store_true", help="print the report, do not write docs/benchmarks.md")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--wave-rows", type=int, default=None,
+                        help="rows of the local wave (default 2×10⁴, --quick 2×10³; 10⁵ takes about 40 min a run)")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     if only - set(SECTIONS):
@@ -106,6 +110,18 @@ def main(argv: list[str] | None = None) -> int:
                 "(the large expiry runs take a while in moto)")
             results.scale, results.sets, results.cold_cache = scaling.run(
                 h, plan["small"], plan["large"], plan["listing_rounds"], plan["expiry_rounds"])
+    if "waves" in only:
+        from bench import waves
+
+        with Harness() as h:
+            say("6. national waves: calls per enrolled row and per opened space")
+            counted = waves.calls(h, rows=500 if args.quick else 1000, spaces=50 if args.quick else 200)
+        rows = args.wave_rows or (2_000 if args.quick else 20_000)
+        runs = []
+        for workers in (1, 2):
+            say(f"6. national waves: {rows:,} rows through the file path on the local stack, {workers} worker(s)")
+            runs.append(waves.wave(rows, workers, month=workers + 2))
+        results.waves = (counted, runs)
     results.seconds = time.perf_counter() - started
     report = render(results)
     print(report)

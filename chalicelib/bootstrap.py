@@ -23,15 +23,17 @@ from chalicelib import config, observability, resources
 if TYPE_CHECKING:
     from chalicelib.adapters.accounts_repo import DynamoAccountRepository
     from chalicelib.adapters.audit_repo import DynamoAccessLog, DynamoRejections
-    from chalicelib.adapters.notifier import AwsNotifier, RecordingNotifier
+    from chalicelib.adapters.queues import SqsQueues
     from chalicelib.adapters.records_repo import DynamoDocuments
     from chalicelib.adapters.s3store import S3Store
     from chalicelib.adapters.tokens import TokenService
-    from chalicelib.ports import ArchiveEraser, Clock, Ids, SpaceListener
+    from chalicelib.adapters.waves_repo import DynamoWaves
+    from chalicelib.ports import ArchiveEraser, Clock, Ids, Notifier, SpaceListener
     from chalicelib.services.access import AccessService
     from chalicelib.services.agenda import AgendaService
     from chalicelib.services.care import CareService
     from chalicelib.services.catalogue import CatalogueService
+    from chalicelib.services.fanout import FanOut
     from chalicelib.services.ingest import IngestService
     from chalicelib.services.lifecycle import LifecycleService
     from chalicelib.services.messaging import MessagingService
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.services.reimbursements import ReimbursementService
     from chalicelib.services.sharing import SharingService
     from chalicelib.services.submissions import SubmissionService
+    from chalicelib.services.waves import EnrolmentBatches
 
 
 class Container:
@@ -86,13 +89,25 @@ class Container:
         return DynamoAccountRepository(self._dynamodb(), self.settings.table("accounts"))
 
     @cached_property
-    def notifier(self) -> AwsNotifier | RecordingNotifier:
+    def notifier(self) -> Notifier:
         from chalicelib.adapters.notifier import AwsNotifier, RecordingNotifier
 
-        notifier = AwsNotifier(self.clients, self.settings.queue("postal-letters"))
+        aws = AwsNotifier(self.clients, self.settings.queue("postal-letters"))
+        notifier: Notifier = aws
         if self.settings.is_local:
-            return RecordingNotifier(notifier, self._dynamodb(), self.settings.table("outbox"), self.clock)
-        return notifier
+            notifier = RecordingNotifier(aws, self._dynamodb(), self.settings.table("outbox"), self.clock)
+        return self._rate_limited(notifier)
+
+    def _rate_limited(self, notifier: Notifier) -> Notifier:
+        """Never faster than the configured sending rates, across every function (adapters/sending_rate.py)."""
+        rates = {"email": self.settings.ses_rate, "sms": self.settings.sms_rate}
+        if not any(rates.values()):
+            return notifier
+        from chalicelib.adapters.sending_rate import RateLimitedNotifier, RateLimiter
+
+        client, table = self._dynamodb(), self.settings.table("waves")
+        return RateLimitedNotifier(notifier, {channel: RateLimiter(client, table, channel, rate)
+                                              for channel, rate in rates.items() if rate})
 
     @cached_property
     def access_log(self) -> DynamoAccessLog:
@@ -237,6 +252,42 @@ class Container:
     def space_listeners(self) -> Sequence[SpaceListener]:
         """The capabilities told when a space opens."""
         return [self.agenda]
+
+    # -- national waves: work that runs as many units (CONTRACT §8) ----------------------------------------------
+    @cached_property
+    def waves(self) -> DynamoWaves:
+        from chalicelib.adapters.waves_repo import DynamoWaves
+
+        return DynamoWaves(self._dynamodb(), self.settings.table("waves"))
+
+    @cached_property
+    def queues(self) -> SqsQueues:
+        from chalicelib.adapters.queues import SqsQueues
+
+        return SqsQueues(self.clients, self.settings)
+
+    @cached_property
+    def batches(self) -> EnrolmentBatches:
+        from chalicelib.adapters.batch_files import S3BatchFiles
+        from chalicelib.models.lifecycle import validate_row
+        from chalicelib.services.waves import EnrolmentBatches
+
+        files = S3BatchFiles(self.clients, self.settings.bucket("batches"), presign_seconds=900)
+        prefixes = resources.BATCHES_BUCKET.prefixes
+        return EnrolmentBatches(self.waves, files, self.queues, self.lifecycle, self.access, self.clock, self.ids,
+                                validate_row,
+                                uploads_prefix=prefixes["uploads"], reports_prefix=prefixes["reports"],
+                                lease_seconds=resources.CONSUMER["batch_control"].timeout_seconds + 60,
+                                unit_lease_seconds=resources.CONSUMER["enrolment_unit"].timeout_seconds + 60)
+
+    @cached_property
+    def fanout(self) -> FanOut:
+        from chalicelib.adapters.due_index import DynamoDueIndex
+        from chalicelib.services.fanout import FanOut
+
+        return FanOut(self.waves, self.queues, DynamoDueIndex(self._dynamodb(), self.settings), self.clock,
+                      self.ids, shards=resources.DUE_SHARDS,
+                      lease_seconds=resources.CONSUMER["job_unit"].timeout_seconds + 60)
 
 
 def _alert(message: str, details: dict[str, Any]) -> None:

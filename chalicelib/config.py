@@ -40,6 +40,9 @@ class Settings:
     overrides: dict[str, str] = field(default_factory=dict)
     presign_seconds: int = 300
     portal_origin: str | None = None  # the patient portal's origin, the only one CORS allows (CONTRACT §11)
+    # sends a second, across every function (the SES account's rate; SNS's SMS rate); None: not limited here
+    ses_rate: float | None = None
+    sms_rate: float | None = None
 
     @property
     def is_local(self) -> bool:
@@ -84,6 +87,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         overrides={k: v for k, v in env.items() if k.startswith(("ENS_TABLE_", "ENS_BUCKET_", "ENS_QUEUE_",
                                                                    "ENS_TOPIC_"))},
         portal_origin=portal_origin(env),
+        ses_rate=_rate(env.get("ENS_SES_RATE")),
+        sms_rate=_rate(env.get("ENS_SMS_RATE")),
     )
 
 
@@ -92,6 +97,15 @@ def portal_origin(environ: Mapping[str, str] | None = None) -> str | None:
     ``https://`` the portal's domain); the API's CORS allows this origin only, and none when it is unset."""
     env = os.environ if environ is None else environ
     return (env.get("ENS_PORTAL_ORIGIN") or "").rstrip("/") or None
+
+
+def _rate(raw: str | None) -> float | None:
+    """A sending rate from the environment: a positive number, else not limited."""
+    try:
+        value = float(raw) if raw else 0.0
+    except ValueError:
+        return None
+    return value if value >= 1 else None
 
 
 @lru_cache(maxsize=1)

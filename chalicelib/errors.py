@@ -95,3 +95,10 @@ class Busy(Unavailable):
     nothing was changed, the call can be retried (503 ``busy``)."""
 
     code = "busy"
+
+
+class SendLater(Unavailable):
+    """A notice cannot go out now: the sending rate (the SES account's, or SES itself) is reached. Nothing was
+    sent; the caller keeps the notice to send later (503 if it reaches a client)."""
+
+    code = "sending_rate_reached"

@@ -38,6 +38,8 @@ def cmd_info(args: argparse.Namespace) -> Any:
         "inbox_prefix": resources.INBOX_BUCKET.prefixes["inbox"],
         "quarantine_prefix": resources.INBOX_BUCKET.prefixes["quarantine"],
         "documents_bucket": settings.bucket("documents"),
+        "batches_bucket": settings.bucket("batches"),
+        "queues": {q.logical: settings.queue(q.logical) for q in resources.QUEUES},
         "tables": {t.logical: settings.table(t.logical) for t in resources.TABLES},
         "jobs": sorted(resources.JOBS),
     }
@@ -171,7 +173,28 @@ def cmd_job(args: argparse.Namespace) -> Any:
         raise SystemExit(f"ens job: --now {args.now!r} is not an ISO-8601 time.") from None
     schedule = resources.JOBS[args.name]
     handler = getattr(app_module, schedule.handler)
-    return handler(scheduled_event(iso(now), schedule.job), LambdaContext(schedule.handler))
+    dispatched = handler(scheduled_event(iso(now), schedule.job), LambdaContext(schedule.handler))
+    if not schedule.fan_out:
+        return dispatched
+    return wait_for_run(args.name, dispatched, args.wait)
+
+
+def wait_for_run(job: str, dispatched: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """A fanned-out job's report once every unit its run sent has finished (the stack's workers do them)."""
+    import time
+
+    from chalicelib.bootstrap import container
+    from chalicelib.jobs import fanout_job
+
+    deadline = time.monotonic() + seconds
+    while True:
+        report = container().fanout.report(fanout_job(job), dispatched["run_id"])
+        if report is not None:
+            return report
+        if time.monotonic() > deadline:
+            raise SystemExit(f"ens job: units of run {dispatched['run_id']} are still pending after {seconds:.0f} s; "
+                             "is the stack (`make run`) draining the job queue?")
+        time.sleep(0.3)
 
 
 def cmd_outbox(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -261,6 +284,8 @@ def parser() -> argparse.ArgumentParser:
                                    "on stderr but errors.")
     j.add_argument("name", metavar="NAME", help="the job (see below)")
     j.add_argument("--now", metavar="ISO-8601", help="the time that replaces the clock, e.g. 2027-03-01T00:00:00Z")
+    j.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                   help="how long to wait for the units a fanned-out run sent (default 600)")
     j.set_defaults(func=cmd_job)
 
     o = sub.add_parser("outbox", help="notifications sent (local stage), oldest first, one JSON a line",

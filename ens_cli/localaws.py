@@ -8,6 +8,8 @@ from typing import Any
 from chalicelib import resources
 from chalicelib.config import Settings
 
+LOCAL_VISIBILITY = 30  # seconds (ens_cli.worker.LOCAL_VISIBILITY)
+
 
 def _error_code(error: Exception) -> str:
     return getattr(error, "response", {}).get("Error", {}).get("Code", "")
@@ -83,7 +85,9 @@ def create_all(clients: Any, settings: Settings) -> dict[str, Any]:
     arns: dict[str, str] = {}
     for queue in sorted(resources.QUEUES, key=lambda q: q.dead_letter is not None):  # dead-letter queues first
         name = settings.queue(queue.logical)
-        attributes = {"VisibilityTimeout": str(queue.visibility_timeout)}
+        # locally a failed message comes back within seconds, not after AWS's timeouts (ens_cli.worker heartbeats
+        # the messages whose handler is still running)
+        attributes = {"VisibilityTimeout": str(min(queue.visibility_timeout, LOCAL_VISIBILITY))}
         if queue.dead_letter:
             attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[queue.dead_letter],
                                                       "maxReceiveCount": str(queue.max_receive_count)})
@@ -99,8 +103,7 @@ def create_all(clients: Any, settings: Settings) -> dict[str, Any]:
 
     for rule in resources.EVENT_RULES:
         name = f"ens-{settings.stage}-{rule.logical}"
-        pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"],
-                   "detail": {"bucket": {"name": [settings.bucket(b) for b in rule.buckets]}}}
+        pattern = rule.pattern([settings.bucket(b) for b in rule.buckets])
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, Targets=[{"Id": "local-drain", "Arn": arns[rule.local_queue]}])
         created["rules"][rule.logical] = name

@@ -47,6 +47,8 @@ class StageSettings:
     undo_days_dynamodb: int  # point-in-time recovery window (1-35 days)
     establishment_principals: tuple[str, ...]  # who may assume the inbox upload role (ARNs); empty: this account
     portal: PortalSettings
+    ses_rate: float = 14.0  # the SES account's maximum send rate (emails a second): notices never exceed it
+    sms_rate: float = 20.0  # SNS's SMS rate for the account (messages a second)
 
     @property
     def patients_issuer(self) -> dict[str, Any]:
@@ -113,6 +115,10 @@ def load(stage: str, context: dict[str, Any] | None) -> StageSettings:
     pitr_days = int(context.get("pointInTimeRecoveryDays", 35))
     if not 1 <= pitr_days <= 35:
         raise SettingsError(f"ens:{stage}.pointInTimeRecoveryDays: 1 to 35")
+    rates = {key: float(context.get(key, default)) for key, default in (("sesMaxSendRate", 14), ("smsMaxSendRate", 20))}
+    for key, rate in rates.items():
+        if not 1 <= rate <= 100_000:
+            raise SettingsError(f"ens:{stage}.{key}: a rate from 1 to 100,000 a second (the account's quota)")
     principals = tuple(context.get("establishmentPrincipals") or ())
     for arn in principals:
         if not arn.startswith("arn:"):
@@ -130,6 +136,8 @@ def load(stage: str, context: dict[str, Any] | None) -> StageSettings:
         undo_days_dynamodb=pitr_days,
         establishment_principals=principals,
         portal=_portal(context.get("portal"), stage),
+        ses_rate=rates["sesMaxSendRate"],
+        sms_rate=rates["smsMaxSendRate"],
     )
 
 

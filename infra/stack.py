@@ -64,6 +64,11 @@ def sam_logical_id(handler: str) -> str:
     return "APIHandler" if handler == permissions.API_HANDLER else to_cfn_resource_name(handler)
 
 
+def sqs_event_id(handler: str) -> str:
+    """The name `chalice package` gives a function's SQS event source."""
+    return to_cfn_resource_name(f"{handler}-sqs-event-source")
+
+
 class EnsStack(cdk.Stack):
     def __init__(self, scope: Construct, settings: StageSettings, *, work_dir: Path, **kwargs: Any) -> None:
         # The Chalice construct takes its stage from its scope's name: the stack's id is the stage.
@@ -91,7 +96,8 @@ class EnsStack(cdk.Stack):
         self.app = self._chalice(work_dir)
         for handler in permissions.handlers():
             self._adjust_function(handler)
-        self._adjust_ingest_rule()
+        self._adjust_rules()
+        self._adjust_consumers()
         self._adjust_schedules()
         self._adjust_api()
         self.establishment_role = self._establishment_role()
@@ -189,6 +195,12 @@ class EnsStack(cdk.Stack):
                 rules.append(s3.LifecycleRule(
                     id=f"{logical}-temporary", prefix=prefix, expiration=cdk.Duration.days(bucket.temporary_days),
                     noncurrent_version_expiration=cdk.Duration.days(bucket.temporary_days)))
+                continue
+            if logical in bucket.expire_days:  # files kept only as long as they serve (personal data)
+                rules.append(s3.LifecycleRule(
+                    id=f"{logical}-retention", prefix=prefix,
+                    expiration=cdk.Duration.days(bucket.expire_days[logical]),
+                    noncurrent_version_expiration=cdk.Duration.days(bucket.noncurrent_version_days)))
                 continue
             rules.append(s3.LifecycleRule(
                 id=f"{logical}-undo-window", prefix=prefix,
@@ -296,9 +308,12 @@ class EnsStack(cdk.Stack):
             declared = next(t for t in resources.TABLES if t.logical == logical)
             if declared.indexes and "dynamodb:Query" in permissions.TABLE_ACTIONS[level]:
                 arns.append(f"{table.table_arn}/index/*")
+            conditions = None
+            if level == "counters":  # the sending-rate counters' keys only
+                conditions = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [permissions.COUNTER_KEYS]}}
             statements.append(iam.PolicyStatement(
                 sid=f"Table{_camel(logical)}{_camel(level)}", actions=list(permissions.TABLE_ACTIONS[level]),
-                resources=arns))
+                resources=arns, conditions=conditions))
         for n, grant in enumerate(access.objects):
             bucket = self.buckets[grant.bucket]
             prefix = next(b for b in resources.BUCKETS if b.logical == grant.bucket).prefixes[grant.prefix]
@@ -333,6 +348,18 @@ class EnsStack(cdk.Stack):
             statements.append(iam.PolicyStatement(
                 sid="FailedInvocationsToDeadLetterQueue", actions=["sqs:SendMessage"],
                 resources=[self.queues[access.async_dead_letter].queue_arn]))
+        if access.sends:
+            services.add("sqs")
+            statements.append(iam.PolicyStatement(
+                sid="SendWork", actions=["sqs:SendMessage", "sqs:GetQueueUrl"],
+                resources=[self.queues[q].queue_arn for q in access.sends]))
+        if access.consumes:
+            services.add("sqs")
+            # what the event source mapping does with the function's role, and the visibility of a held message
+            statements.append(iam.PolicyStatement(
+                sid="ConsumeItsQueue", actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                                "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"],
+                resources=[self.queues[access.consumes].queue_arn]))
         statements.append(self._use_key(*services))
         return iam.Role(
             self, f"Role-{access.handler}",
@@ -347,7 +374,9 @@ class EnsStack(cdk.Stack):
                                "ENS_SECRET_PEPPER": self.pepper.secret_value.unsafe_unwrap(),
                                # the API's CORS allows the portal's origin only (app.py reads it at import, which
                                # `chalice package` does with this environment: API Gateway's preflight names it too)
-                               "ENS_PORTAL_ORIGIN": self.settings.portal.origin}
+                               "ENS_PORTAL_ORIGIN": self.settings.portal.origin,
+                               "ENS_SES_RATE": f"{self.settings.ses_rate:g}",
+                               "ENS_SMS_RATE": f"{self.settings.sms_rate:g}"}
         # unsafe_unwrap: a CloudFormation dynamic reference, resolved at deployment; the template holds no secret.
         for logical, table in self.tables.items():
             env[resources.env_var("table", logical)] = table.table_name
@@ -393,17 +422,27 @@ class EnsStack(cdk.Stack):
                 "RetryPolicy": {"MaximumRetryAttempts": RULE_RETRIES,
                                 "MaximumEventAgeInSeconds": int(RULE_MAX_AGE.to_seconds())}}
 
-    def _adjust_ingest_rule(self) -> None:
-        """Chalice's rule matches every S3 "Object Created" of the account: narrow it to the rule's buckets, as the
-        local stack does (`ens_cli.localaws`)."""
-        rule = resources.INGEST_RULE
-        logical = sam_logical_id(rule.handler)
-        pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"],
-                   "detail": {"bucket": {"name": [self.buckets[b].bucket_name for b in rule.buckets]}}}
-        function = self.app.get_resource(logical)
-        function.add_property_override(f"Events.{logical}Event.Properties.Pattern", pattern)
-        for key, value in self._rule_delivery(rule.handler).items():
-            function.add_property_override(f"Events.{logical}Event.Properties.{key}", value)
+    def _adjust_rules(self) -> None:
+        """Chalice's rules match every S3 "Object Created" of the account: narrow each to its buckets (and key
+        prefix), as the local stack does (`ens_cli.localaws`)."""
+        for rule in resources.EVENT_RULES:
+            logical = sam_logical_id(rule.handler)
+            pattern = rule.pattern([self.buckets[b].bucket_name for b in rule.buckets])
+            function = self.app.get_resource(logical)
+            function.add_property_override(f"Events.{logical}Event.Properties.Pattern", pattern)
+            for key, value in self._rule_delivery(rule.handler).items():
+                function.add_property_override(f"Events.{logical}Event.Properties.{key}", value)
+
+    def _adjust_consumers(self) -> None:
+        """Each queue of resources.CONSUMERS is its function's event source: the real queue, partial batch
+        responses, the batch size and the maximum concurrency (which bounds the parallel workers)."""
+        for consumer in resources.CONSUMERS:
+            function = self.app.get_resource(sam_logical_id(consumer.handler))
+            event = f"Events.{sqs_event_id(consumer.handler)}.Properties"
+            function.add_property_override(f"{event}.Queue", self.queues[consumer.queue].queue_arn)
+            function.add_property_override(f"{event}.BatchSize", consumer.batch_size)
+            function.add_property_override(f"{event}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+            function.add_property_override(f"{event}.ScalingConfig", {"MaximumConcurrency": consumer.max_concurrency})
 
     def _adjust_schedules(self) -> None:
         for schedule in resources.SCHEDULES:
@@ -524,6 +563,12 @@ class EnsStack(cdk.Stack):
                             f"{name}: a failed event could not even be put on its dead-letter queue",
                             lambda_metric("DestinationDeliveryFailures"))
         for logical, queue in self.queues.items():
+            declared = next(q for q in resources.QUEUES if q.logical == logical)
+            if declared.age_alarm_seconds:
+                self._alarm(f"{logical}-age", f"The oldest message of {resources.default_name(self.stage, logical)} "
+                            f"waits more than {declared.age_alarm_seconds} s: its workers are failing or too few",
+                            queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
+                            threshold=declared.age_alarm_seconds)
             if not logical.endswith("-dlq"):
                 continue
             self._alarm(f"{logical}-depth", f"Messages wait in {resources.default_name(self.stage, logical)}: "
@@ -561,6 +606,7 @@ class EnsStack(cdk.Stack):
     def _outputs(self) -> None:
         cdk.CfnOutput(self, "DocumentsBucket", value=self.buckets["documents"].bucket_name)
         cdk.CfnOutput(self, "InboxBucket", value=self.buckets["inbox"].bucket_name)
+        cdk.CfnOutput(self, "BatchesBucket", value=self.buckets["batches"].bucket_name)
         cdk.CfnOutput(self, "EstablishmentInboxRoleArn", value=self.establishment_role.role_arn)
         cdk.CfnOutput(self, "OpsAlertsTopicArn", value=self.alerts.topic_arn)
         cdk.CfnOutput(self, "PepperSecretArn", value=self.pepper.secret_arn)

@@ -176,15 +176,41 @@ class Api:
         return [d["document_id"] for d in reply.json["items"]]
 
     def run_job(self, name: str, now: dt.datetime | None = None) -> dict[str, Any]:
+        """The job's scheduled function, as EventBridge calls it; a fanned-out job's units are then drained into
+        their workers and the whole run's report is returned (what `ens job` prints)."""
         import app
         from chalicelib import resources
         from chalicelib.domain.timeutil import iso
-        from chalicelib.jobs import scheduled_event
+        from chalicelib.jobs import fanout_job, scheduled_event
         from ens_cli.worker import LambdaContext
 
         schedule = resources.JOBS[name]
         event = scheduled_event(iso(now or self.clock.now()), name)
-        return getattr(app, schedule.handler)(event, LambdaContext(schedule.handler))
+        report = getattr(app, schedule.handler)(event, LambdaContext(schedule.handler))
+        if not schedule.fan_out:
+            return report
+        self.drain()
+        final = self.container.fanout.report(fanout_job(name), report["run_id"])
+        assert final is not None, f"units of {name} left unfinished: {report}"
+        return final
+
+    # -- the queues of national waves, drained as the local stack drains them ----------------------------------------
+    def queue_url(self, logical: str) -> str:
+        return self.container.clients("sqs").get_queue_url(QueueName=self.settings.queue(logical))["QueueUrl"]
+
+    def drain(self, only: tuple[str, ...] | None = None) -> dict[str, int]:
+        """Deliver every waiting S3 batch event and queue message to its function (ens_cli.worker's way), until
+        every queue is empty; a failed message is retried at once (then dead-lettered by its redrive policy).
+        Returns how many deliveries each function had."""
+        import app
+        from ens_cli.worker import drain_until_empty
+
+        return drain_until_empty(app, self.container.clients("sqs"), self.settings, only=only, rounds=500)
+
+    def dead_letters(self, logical: str) -> list[dict[str, Any]]:
+        sqs = self.container.clients("sqs")
+        answer = sqs.receive_message(QueueUrl=self.queue_url(logical), MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
 
 
 @pytest.fixture

@@ -1,9 +1,18 @@
 """Catalogue apps (catalogue table, one partition ``CATALOGUE``: the catalogue is a few hundred apps, listed by
 one Query) and the patients' consents (``CONSENT#{app_id}`` in the patient's accounts partition, so the access
-decision reads it in its one BatchGetItem)."""
+decision reads it in its one BatchGetItem).
+
+``GET /catalogue`` is public and every patient's portal reads it: its pages are kept in the function for
+``LISTING_SECONDS``, so that millions of patients make at most one Query per warm Lambda instance and page every
+``LISTING_SECONDS`` on that one partition (docs/scale.md), not one each. A change made through this process is seen
+at once; one made elsewhere within ``LISTING_SECONDS``. The access decision never reads this cache: an app
+suspended is refused on its very next call."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.accounts_repo import account_pk
@@ -42,11 +51,25 @@ def from_item(item: dict[str, Any]) -> CatalogueApp:
                         extra={k: v for k, v in item.items() if k not in known})
 
 
+LISTING_SECONDS = 30
+LISTING_PAGES = 256  # pages kept at most (limit × cursor × status)
+
+
 class DynamoCatalogue:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, listing_seconds: float = LISTING_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.table = Table(client, table_name)
+        self.listing_seconds = listing_seconds
+        self.clock = clock
+        self._pages: dict[tuple[int, str | None, str | None], tuple[float, list[dict[str, Any]], str | None]] = {}
+        self._lock = threading.Lock()
+
+    def _changed(self) -> None:
+        with self._lock:
+            self._pages.clear()
 
     def add(self, app: CatalogueApp) -> None:
+        self._changed()
         app.version = 1
         try:
             self.table.put(to_item(app), condition="attribute_not_exists(pk)")
@@ -64,6 +87,7 @@ class DynamoCatalogue:
         return {i["app_id"]: from_item(i) for i in self.table.batch_get(app_key(a) for a in app_ids)}
 
     def save(self, app: CatalogueApp) -> None:
+        self._changed()
         expected = app.version
         app.version += 1
         try:
@@ -75,10 +99,19 @@ class DynamoCatalogue:
             raise
 
     def page(self, limit: int, cursor: str | None, status: str | None) -> Page[CatalogueApp]:
-        accept = (lambda i: i["status"] == status) if status else (lambda i: i["status"] != "dereferenced")
-        items, next_cursor = self.table.page("CATALOGUE", limit, cursor, sk_prefix="APP#", forward=True,
-                                             accept=accept)
-        return Page([from_item(i) for i in items], next_cursor)
+        """One page of the listing, from the function's copy while it is fresh."""
+        key, now = (limit, cursor, status), self.clock()
+        kept = self._pages.get(key)
+        if kept is None or kept[0] <= now:
+            accept = (lambda i: i["status"] == status) if status else (lambda i: i["status"] != "dereferenced")
+            items, next_cursor = self.table.page("CATALOGUE", limit, cursor, sk_prefix="APP#", forward=True,
+                                                 accept=accept)
+            kept = (now + self.listing_seconds, items, next_cursor)
+            with self._lock:
+                if len(self._pages) >= LISTING_PAGES:
+                    self._pages.clear()
+                self._pages[key] = kept
+        return Page([from_item(i) for i in kept[1]], kept[2])
 
 
 def consent_from(item: dict[str, Any]) -> Consent:

@@ -162,11 +162,15 @@ class LifecycleService:
     def enrol(self, actor: Actor, batch: EnrolmentBatch) -> list[RowResult]:
         """Enrol a batch row by row: each row is validated on its own (see models.lifecycle.Beneficiary), and a
         bad row, a duplicate or a failure is reported on its row while the batch goes on."""
+        return self.enrol_rows(actor, batch.rows())
+
+    def enrol_rows(self, actor: Actor, rows: Sequence[Beneficiary | InvalidRow]) -> list[RowResult]:
+        """Rows already validated one by one (an enrolment file's unit gives them so, ``services.waves``)."""
         self.access.check(actor, Action.ENROL)
         now = self.clock.now()
         results: list[RowResult] = []
         seen: set[str] = set()
-        for row in batch.rows():
+        for row in rows:
             if isinstance(row, InvalidRow):
                 results.append(RowResult(row.given, "invalid", row.reason))
                 continue

@@ -81,6 +81,7 @@ def test_the_matrix_names_only_declared_aws_resources() -> None:
         for grant in access.objects:
             assert grant.prefix in buckets[grant.bucket].prefixes, access.handler
         assert access.async_dead_letter in aws_queues | {None}
+        assert set(access.sends) <= aws_queues and access.consumes in aws_queues | {None}
     assert permissions.NOTICE_QUEUE in aws_queues
     assert not any("dynamodb:Scan" in actions for actions in permissions.TABLE_ACTIONS.values())
 
@@ -95,4 +96,46 @@ def test_the_matrix_covers_every_lambda_function_of_the_app() -> None:
 def test_every_bucket_prefix_is_either_kept_or_under_an_undo_window() -> None:
     for bucket in resources.BUCKETS:
         assert set(bucket.kept_prefixes) <= set(bucket.prefixes), bucket.logical
+        assert set(bucket.expire_days) <= set(bucket.prefixes) - set(bucket.kept_prefixes), bucket.logical
         assert bucket.noncurrent_version_days >= 1
+
+
+def test_a_fanned_out_dispatcher_reads_exactly_the_tables_of_its_job_sources() -> None:
+    from chalicelib.jobs import fanout_job
+
+    for schedule in resources.SCHEDULES:
+        sources = {s.table for s in fanout_job(schedule.job).sources}
+        assert set(permissions.DISPATCH_TABLES[schedule.job]) == sources, schedule.job
+        if schedule.fan_out:
+            access = permissions.BY_HANDLER[schedule.handler]
+            assert access.tables == {"waves": "readwrite", **{t: "read" for t in sources}}
+            assert access.sends == ("job-units",) and not access.notifies
+
+
+def test_every_function_that_notifies_may_take_sending_tokens_and_every_job_step_is_allowed_to_the_unit_worker():
+    for access in permissions.FUNCTIONS:
+        if access.notifies:
+            assert permissions.RATE_TABLE in access.tables, access.handler
+    worker = permissions.BY_HANDLER["job_unit"]
+    for job, tables in permissions.JOB_TABLES.items():
+        for table, level in tables.items():
+            assert set(permissions.TABLE_ACTIONS[level]) <= set(permissions.TABLE_ACTIONS[worker.tables[table]]), job
+
+
+def test_queue_consumers_have_a_timeout_their_queue_can_hold_and_their_function_says_the_same() -> None:
+    import json
+
+    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][STAGE]["lambda_functions"]
+    for consumer in resources.CONSUMERS:
+        queue = next(q for q in resources.QUEUES if q.logical == consumer.queue)
+        assert queue.visibility_timeout >= 6 * consumer.timeout_seconds, consumer.handler  # AWS's advice
+        assert queue.dead_letter and 2 <= consumer.max_concurrency <= 1000
+        assert stage[consumer.handler]["lambda_timeout"] == consumer.timeout_seconds
+        assert permissions.BY_HANDLER[consumer.handler].consumes == consumer.queue
+
+
+def test_the_due_index_shards_hold_a_national_wave() -> None:
+    wave = resources.WAVE
+    per_shard = wave.index_write_units_per_second / resources.DUE_SHARDS
+    assert per_shard <= wave.partition_write_units * wave.headroom
+    assert resources.DUE_SHARDS >= 8  # never fewer than before: an item stays on the shard it was written to

@@ -55,7 +55,7 @@ def queue_id(template: dict[str, Any], logical: str) -> str:
 
 
 def bucket_id(template: dict[str, Any], logical: str) -> str:
-    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket"}[logical]
+    output = {"documents": "DocumentsBucket", "inbox": "InboxBucket", "batches": "BatchesBucket"}[logical]
     return template["Outputs"][output]["Value"]["Ref"]
 
 
@@ -314,11 +314,15 @@ def test_lifecycle_keeps_an_undo_window_and_never_expires_the_quarantine(templat
                 continue
             assert [r["NoncurrentVersionExpiration"] for r in expiring] == [
                 {"NoncurrentDays": declared.noncurrent_version_days}], f"{declared.logical}/{prefix}"
+            if logical in declared.expire_days:  # files kept only as long as they serve: enrolment files, reports
+                assert [r["ExpirationInDays"] for r in expiring] == [declared.expire_days[logical]]
+                continue
             # current versions never expire by lifecycle: the app (and the archive purge) decide
             assert not any(k in r for r in applying for k in ("ExpirationInDays", "ExpirationDate"))
     assert resources.INBOX_BUCKET.kept_prefixes == ("quarantine",)
     assert resources.DOCUMENTS_BUCKET.temporary_prefixes == ("staging",)  # never documents/ nor attachments/
     assert resources.DOCUMENTS_BUCKET.noncurrent_version_days >= 7  # long enough to notice and undo a mistake
+    assert not resources.DOCUMENTS_BUCKET.expire_days and not resources.INBOX_BUCKET.expire_days
 
 
 # -- data: queues and topic -----------------------------------------------------------------------------------------
@@ -445,9 +449,14 @@ def test_notices_go_through_ses_sns_sms_and_the_postal_queue_only(template_json:
         found = role_statements(template_json, access.handler)
         ses = [s for s in found if any(a.startswith("ses:") for a in as_list(s["Action"]))]
         sns = [s for s in found if any(a.startswith("sns:") for a in as_list(s["Action"]))]
-        sqs = {a: refs_in(s["Resource"]) for s in found for a in as_list(s["Action"]) if a.startswith("sqs:")}
+        sqs: dict[str, set[str]] = {}
+        for statement in found:
+            for action in as_list(statement["Action"]):
+                if action.startswith("sqs:"):
+                    sqs.setdefault(action, set()).update(refs_in(statement["Resource"]))
+        work = {queue_id(template_json, q) for q in (*access.sends, *([access.consumes] if access.consumes else []))}
         if not access.notifies:
-            assert not ses and not sns and "sqs:GetQueueUrl" not in sqs, access.handler
+            assert not ses and not sns and sqs.get("sqs:GetQueueUrl", set()) == work, access.handler
             continue
         [email] = ses
         assert email["Condition"] == {"StringEquals": {"ses:FromAddress": SENDER_ADDRESS}}
@@ -455,7 +464,7 @@ def test_notices_go_through_ses_sns_sms_and_the_postal_queue_only(template_json:
             SENDER_ADDRESS, SENDER_ADDRESS.split("@")[1]}
         [sms] = sns
         assert as_list(sms["Action"]) == ["sns:Publish"]
-        assert sqs["sqs:GetQueueUrl"] == {postal}
+        assert sqs["sqs:GetQueueUrl"] == {postal} | work
 
 
 def test_the_data_key_is_usable_only_through_the_data_services(template_json: dict[str, Any]) -> None:
@@ -570,7 +579,7 @@ def test_failed_asynchronous_invocations_are_retried_then_dead_lettered(template
                for c in of_type(template_json, "AWS::Lambda::EventInvokeConfig").values()}
     asynchronous = [a for a in permissions.FUNCTIONS if a.async_dead_letter]
     assert sorted(configs) == sorted(sam_logical_id(a.handler) for a in asynchronous)
-    assert {a.handler for a in asynchronous} == {resources.INGEST_RULE.handler} | {
+    assert {a.handler for a in asynchronous} == {r.handler for r in resources.EVENT_RULES} | {
         s.handler for s in resources.SCHEDULES}
     for access in asynchronous:
         c = configs[sam_logical_id(access.handler)]
@@ -664,3 +673,65 @@ def test_gateway_errors_have_the_apps_shape_and_unknown_paths_are_404(template_j
     for properties in responses.values():
         body = json.loads(properties["ResponseTemplates"]["application/json"])
         assert set(body) == {"code", "message"}
+
+
+# -- national waves: queues, event source mappings, sending rate -------------------------------------------------
+
+
+def test_each_work_queue_is_the_event_source_of_its_function_with_partial_batch_responses(
+        template_json: dict[str, Any]) -> None:
+    from infra.stack import sqs_event_id
+
+    for consumer in resources.CONSUMERS:
+        events = props(function(template_json, consumer.handler))["Events"]
+        assert list(events) == [sqs_event_id(consumer.handler)]
+        event = events[sqs_event_id(consumer.handler)]
+        assert event["Type"] == "SQS"
+        assert event["Properties"]["Queue"] == {"Fn::GetAtt": [queue_id(template_json, consumer.queue), "Arn"]}
+        assert event["Properties"]["BatchSize"] == consumer.batch_size
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert event["Properties"]["ScalingConfig"] == {"MaximumConcurrency": consumer.max_concurrency}
+        queue = props(template_json["Resources"][queue_id(template_json, consumer.queue)])
+        assert queue["VisibilityTimeout"] >= props(function(template_json, consumer.handler))["Timeout"]
+        assert "RedrivePolicy" in queue
+        consume = [s for s in role_statements(template_json, consumer.handler)
+                   if "sqs:ReceiveMessage" in as_list(s["Action"])]
+        assert [refs_in(s["Resource"]) for s in consume] == [{queue_id(template_json, consumer.queue)}]
+
+
+def test_uploaded_enrolment_files_reach_the_splitter_and_nothing_else_does(template_json: dict[str, Any]) -> None:
+    event = _event(template_json, resources.BATCH_RULE.handler)
+    assert event["Type"] == "CloudWatchEvent"
+    assert event["Properties"]["Pattern"]["detail"] == {
+        "bucket": {"name": [{"Ref": bucket_id(template_json, "batches")}]},
+        "object": {"key": [{"prefix": resources.BATCHES_BUCKET.prefixes["uploads"]}]}}
+    assert event["Properties"]["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": [queue_id(template_json, "batch-dlq"), "Arn"]}}
+    ingest = _event(template_json, resources.INGEST_RULE.handler)["Properties"]["Pattern"]["detail"]["bucket"]["name"]
+    assert {"Ref": bucket_id(template_json, "batches")} not in ingest
+
+
+def test_work_queues_alarm_on_the_age_of_their_oldest_message(template_json: dict[str, Any]) -> None:
+    alarms = _alarms(template_json)
+    aged = [q for q in AWS_QUEUES if q.age_alarm_seconds]
+    assert {c.queue for c in resources.CONSUMERS} <= {q.logical for q in aged}
+    for queue in aged:
+        alarm = alarms[f"ens-{STAGE}-{queue.logical}-age"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateAgeOfOldestMessage")
+        assert alarm["Threshold"] == queue.age_alarm_seconds
+    for queue in ("batch-dlq", "enrolment-units-dlq", "job-units-dlq"):
+        assert f"ens-{STAGE}-{queue}-depth" in alarms
+
+
+def test_the_sending_rate_is_set_and_its_counters_are_the_only_keys_a_notifier_may_write_in_waves(
+        template_json: dict[str, Any], cdk_context: dict[str, Any]) -> None:
+    stage = cdk_context[f"ens:{STAGE}"]
+    waves = table_id(template_json, "waves")
+    for access in permissions.FUNCTIONS:
+        env = props(function(template_json, access.handler))["Environment"]["Variables"]
+        assert float(env["ENS_SES_RATE"]) == stage["sesMaxSendRate"]
+        if access.tables.get("waves") == "counters":
+            [grant] = [s for s in role_statements(template_json, access.handler)
+                       if waves in refs_in(s["Resource"])]
+            assert as_list(grant["Action"]) == ["dynamodb:UpdateItem"]
+            assert grant["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*"]}}

@@ -235,6 +235,40 @@ def test_a_malformed_inbox_key_reaches_the_establishment_that_dropped_it(stack):
     assert status == 200 and [r["reason"] for r in items] == ["invalid_key"]
 
 
+def test_an_enrolment_file_and_a_fanned_out_job_run_through_the_stacks_queues(stack):
+    from helpers import person
+
+    agent = stack.ens("token", "--role", "agent")["token"]
+    rows = [person() for _ in range(3)]
+    status, _, body = stack.http("POST", "/enrolment-batches", agent, {"rows": 3})
+    assert status == 201
+    ticket = json.loads(body)
+    header = "nir,given_name,family_name,birth_date,email,vitale_serial\n"
+    content = header + "".join(f"{r['nir']},Camille,Martin,{r['birth_date']},{r['email']},{r['vitale_serial']}\n"
+                               for r in rows)
+    put = urllib.request.Request(ticket["upload_url"], data=content.encode(), method="PUT",
+                                 headers=ticket["upload_headers"])
+    with urllib.request.urlopen(put, timeout=30) as answer:
+        assert answer.status == 200
+    for _ in range(120):
+        batch = json.loads(stack.http("GET", f"/enrolment-batches/{ticket['batch_id']}", agent)[2])
+        if batch["status"] in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert batch["status"] == "done" and batch["notified"] == 3, batch
+    with urllib.request.urlopen(batch["report_url"], timeout=30) as answer:
+        report = answer.read().decode().splitlines()
+    assert report[0] == "line,nir,status,reason" and [line.split(",")[2] for line in report[1:]] == ["notified"] * 3
+    # a fanned-out job: `ens job` returns once the units its run sent are done by the stack's workers
+    code = stack.ens("outbox", "--to", rows[0]["nir"])[-1]["data"]["code"]
+    status, _, _ = stack.http("POST", "/activation", body={"nir": rows[0]["nir"], "vitale_serial":
+                                                          rows[0]["vitale_serial"], "code": code})
+    assert status == 200
+    report = stack.ens("job", "reminders", "--now", "2099-01-01T00:00:00Z")
+    assert report["job"] == "reminders" and report["units"] >= 1 and report["failed_units"] == 0
+    assert report["processed"] >= 1 and "reminder" in [n["kind"] for n in stack.ens("outbox", "--to", rows[0]["nir"])]
+
+
 def test_ctrl_c_stops_every_process(stack):
     children = subprocess.run(["pgrep", "-g", str(os.getpgid(stack.process.pid))], capture_output=True, text=True)
     pids = [int(p) for p in children.stdout.split()]

@@ -869,6 +869,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/enrolment-batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a bulk enrolment: PUT the CSV to the presigned URL; its rows follow the rules of POST /enrolments. */
+        post: operations["post_enrolment_batches"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/enrolment-batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulk enrolment's status and counts; once done, its per-row report. */
+        get: operations["get_enrolment_batches_batch_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2517,6 +2551,108 @@ export interface components {
         Health: {
             /** Status */
             status: string;
+        };
+        /** BatchRequest */
+        BatchRequest: {
+            /**
+             * Rows
+             * @description How many people the file lists (optional; shown beside the count found).
+             * @default null
+             */
+            rows?: number | null;
+        };
+        /** BatchTicket */
+        BatchTicket: {
+            /** Batch Id */
+            batch_id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "awaiting_upload";
+            /**
+             * Upload Url
+             * @description Presigned PUT for the CSV file (UTF-8, a header line, one person a line).
+             */
+            upload_url: string;
+            /**
+             * Upload Headers
+             * @description Headers the PUT must carry.
+             */
+            upload_headers: {
+                [key: string]: string;
+            };
+        };
+        /** UnitProgress */
+        UnitProgress: {
+            /** Sent */
+            sent: number;
+            /** Done */
+            done: number;
+            /** Failed */
+            failed: number;
+        };
+        /** Batch */
+        Batch: {
+            /** Batch Id */
+            batch_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "awaiting_upload" | "running" | "done" | "failed";
+            /**
+             * Total
+             * @description Rows read so far (all of them once done).
+             */
+            total: number;
+            /** Notified */
+            notified: number;
+            /** Duplicate */
+            duplicate: number;
+            /** Invalid */
+            invalid: number;
+            /**
+             * Not Processed
+             * @description Rows of units that failed for good (see the report).
+             * @default null
+             */
+            not_processed?: number | null;
+            /**
+             * Expected Rows
+             * @default null
+             */
+            expected_rows?: number | null;
+            /** @default null */
+            units?: components["schemas"]["UnitProgress"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             * @description ISO-8601 UTC, e.g. 2026-11-22T09:00:00Z.
+             */
+            created_at: string;
+            /**
+             * Started At
+             * @default null
+             */
+            started_at?: string | null;
+            /**
+             * Finished At
+             * @default null
+             */
+            finished_at?: string | null;
+            /**
+             * Reason
+             * @description Why the file failed, or why its end could not be read.
+             * @default null
+             */
+            reason?: string | null;
+            /**
+             * Report Url
+             * @description Once done: presigned GET of the CSV line,nir,status,reason.
+             * @default null
+             */
+            report_url?: string | null;
         };
     };
     responses: never;
@@ -7027,6 +7163,124 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    post_enrolment_batches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchTicket"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A value is not valid (each field at fault is named in errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_enrolment_batches_batch_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description Missing, expired, malformed or badly signed token, or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Absent, or not visible to this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
