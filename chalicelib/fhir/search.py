@@ -53,9 +53,14 @@ PATIENT_PARAMS = (
     SearchParam("patient", "reference", "The patient: Patient/{INS} (or the INS alone)."),
     SearchParam("patient.identifier", "token", f"The patient's INS-NIR: {codes.INS_NIR}|{{INS}} (chained)."),
 )
+TOTAL = "_total"
+TOTAL_MODES = ("none", "estimate", "accurate")
 PAGING_PARAMS = (
     SearchParam("_count", "number", f"Page size, 1-{MAX_COUNT} (default {DEFAULT_COUNT})."),
     SearchParam(CURSOR, "special", "The cursor of the next page, as given in Bundle.link 'next'."),
+    SearchParam(TOTAL, "special", "accurate (default: Bundle.total on every page, a count over the patient's "
+                                  "items) or none (no count: total only when it is known for free, on the last "
+                                  "page); estimate is read as accurate."),
 )
 SEARCH_PARAMS: dict[str, tuple[SearchParam, ...]] = {
     "Patient": (
@@ -241,6 +246,7 @@ class Search:
     codes: frozenset[str] = frozenset()
     security_labels: frozenset[str] = frozenset()
     when: TimeRange = field(default_factory=TimeRange)
+    total_mode: str = "accurate"  # _total: none skips the count of the matches
     canonical: tuple[tuple[str, str], ...] = ()  # the parameters, normalised, for links and the cursor binding
 
     @property
@@ -275,8 +281,15 @@ class Search:
         return self.when.contains(at)
 
     # links ---------------------------------------------------------------------------------------------------
+    @property
+    def counted(self) -> bool:
+        """Whether the answer gives ``total`` on every page (a count), or only when it is free (``_total=none``)."""
+        return self.total_mode != "none"
+
     def url(self, base: str, cursor: str | None = None, matched: int | None = None) -> str:
         params = [*self.canonical, ("_count", str(self.count))]
+        if not self.counted:
+            params.append((TOTAL, self.total_mode))
         if cursor:
             params.append((CURSOR, encode_cursor(cursor, matched or 0, self.fingerprint)))
         return f"{base.rstrip('/')}/{self.resource_type}?{urlencode(params)}"
@@ -411,6 +424,16 @@ def _count(found: dict[str, list[str]]) -> int:
     return count
 
 
+def _total(found: dict[str, list[str]]) -> str:
+    raw = _one(found, TOTAL)
+    if raw is None or raw == "":
+        return "accurate"
+    if raw not in TOTAL_MODES:
+        raise InvalidInput(f"The parameter '{TOTAL}' must be one of {', '.join(TOTAL_MODES)}, not '{raw}'.",
+                           code="invalid_total", field=TOTAL)
+    return raw
+
+
 def _patient(resource_type: str, found: dict[str, list[str]]) -> str:
     if resource_type == "Patient":
         candidates = [patient_from_identifier(v, "identifier") for v in found.get("identifier", [])]
@@ -442,7 +465,7 @@ def _build(resource_type: str, found: dict[str, list[str]]) -> Search:
         categories=_tokens(found, "category", codes.ENS_CATEGORY, _category),
         codes=_tokens(found, "code", codes.LOINC, _measurement),
         security_labels=_tokens(found, "security-label", codes.TRE_A07, _label),
-        when=when)
+        when=when, total_mode=_total(found))
     search = replace(search, canonical=_canonical(search))
     raw = _one(found, CURSOR)
     if raw:
