@@ -20,6 +20,7 @@ request, never for another route (``tests/handlers/test_fhir_cold_start.py``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +60,16 @@ def read_resource(request: Any) -> Any:
     return data
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dumps(data: Any) -> str:
+    """FHIR JSON text that always encodes as UTF-8: a lone surrogate (from a query string or a cursor echoed in an
+    error) becomes U+FFFD instead of failing the answer."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return SURROGATE.sub("\ufffd", text)
+
+
 def _json(resource: Any) -> dict[str, Any]:
     return resource if isinstance(resource, dict) else model.dump(resource)
 
@@ -71,7 +82,7 @@ def answer(status: int, resource: Any, headers: dict[str, str] | None, declared:
     data = _json(resource)
     if declared is not None and data.get("resourceType") != declared:
         raise ResponseDrift(f"a {data.get('resourceType')} answered where a {declared} is declared")
-    return Response(body=json.dumps(data, ensure_ascii=False, separators=(",", ":")), status_code=status,
+    return Response(body=_dumps(data), status_code=status,
                     headers={**base, "Content-Type": CONTENT_TYPE, **(headers or {})})
 
 
@@ -83,7 +94,7 @@ def error(problem: BaseException) -> Any:
         headers["Retry-After"] = str(problem.retry_after)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="ens"'
-    return Response(body=json.dumps(model.dump(resource), ensure_ascii=False, separators=(",", ":")),
+    return Response(body=_dumps(model.dump(resource)),
                     status_code=status, headers=headers)
 
 
@@ -95,7 +106,7 @@ def outcome_body(status: int, code: str, message: str) -> str:
     matches on the local server): the issue type of the status, ens's ``code`` and sentence."""
     resource = model.resource("OperationOutcome", issue=[outcome.issue(
         "fatal" if status >= 500 else "error", ISSUE_OF_STATUS.get(status, "processing"), message, code)])
-    return json.dumps(model.dump(resource), ensure_ascii=False, separators=(",", ":"))
+    return _dumps(model.dump(resource))
 
 
 def base_url(request: Any) -> str:

@@ -35,6 +35,7 @@ from chalicelib.fhir import codes
 DEFAULT_COUNT = 50  # as the REST listings
 MAX_COUNT = 100
 CURSOR = "_cursor"
+SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: a str that is not UTF-8 text
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,20 @@ def _values(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _is_text(value: str) -> bool:
+    """Whether ``value`` encodes as UTF-8 (no lone surrogate, which a decoded query string can still carry)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(value: str) -> str:
+    """``value`` with any lone surrogate replaced by U+FFFD, so that an answer echoing it stays valid UTF-8."""
+    return SURROGATE.sub("\ufffd", value)
+
+
 def parse_search(resource_type: str, params: Mapping[str, Any], *, lenient: bool = False) -> Search:
     """Read the query string of a search on ``resource_type`` (values may be lists: repeated parameters AND,
     comma-separated values OR). ``lenient`` (``Prefer: handling=lenient``) ignores unknown parameters."""
@@ -323,6 +338,10 @@ def parse_search(resource_type: str, params: Mapping[str, Any], *, lenient: bool
                                "supports).", code="unsupported_resource")
     found: dict[str, list[str]] = {}
     for name, value in _values(params):
+        if not (_is_text(name) and _is_text(value)):  # a lone surrogate: not text any client meant to send
+            shown = printable(name)
+            raise MalformedRequest(f"The search parameter '{shown}' has characters that are not valid text "
+                                   "(encode the query string as UTF-8).", code="invalid_characters", field=shown)
         base_name, _, modifier = name.partition(":")
         if base_name in IGNORED:
             continue

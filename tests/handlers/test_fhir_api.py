@@ -351,3 +351,18 @@ def test_immunizations_allergies_and_audit_events(api, patient, attending):
     events = resources(api.get(f"/fhir/AuditEvent?{of(ins)}", token).json, "AuditEvent")
     assert events and all(e["type"]["code"] == "110110" for e in events)
     outcome(api.get(f"/fhir/AuditEvent?{of(ins)}", pro), 403)
+
+
+@pytest.mark.parametrize("query", [
+    "unknown[nested]=\ud800&code=http://loinc.org|29463-7",  # an unknown parameter with a nested, broken value
+    "code=\ud800", "date=ge2026\udfff", "_cursor=\ud83d",  # lone surrogates in the values ens parses
+    "co\udc00de=1",  # and in a parameter's name, which errors echo
+])
+def test_a_search_with_characters_that_are_not_text_is_a_400_outcome(api, patient, query):
+    """A query string a decoder left lone surrogates in (the fuzzer's find) is bad input, never a 500; the
+    OperationOutcome is valid UTF-8 JSON whatever it echoes."""
+    ins, token = patient
+    reply = api.get(f"/fhir/Observation?{of(ins)}&{query}", token)
+    data = outcome(reply, 400)
+    assert code_of(data) == "invalid_characters"
+    assert reply.body.decode("utf-8")  # strict UTF-8
