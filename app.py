@@ -20,6 +20,7 @@ from chalicelib.api import (
     devsignin,
     exports,
     family,
+    fhir,
     lifecycle,
     messaging,
     notifications,
@@ -40,7 +41,7 @@ if (_portal_origin := config.portal_origin()) is not None:
 
 app.register_middleware(uniform_errors, "http")
 for blueprint in (system.bp, lifecycle.bp, records.bp, sharing.bp, messaging.bp, care.bp, catalogue.bp,
-                  family.bp, notifications.bp, exports.bp, devsignin.bp, waves.bp):
+                  family.bp, notifications.bp, exports.bp, devsignin.bp, waves.bp, fhir.bp):
     app.register_blueprint(blueprint)
 
 # S3 → EventBridge "Object Created" → this function (chalice package cannot deploy @app.on_s3_event).

@@ -107,7 +107,7 @@ def seed(stack: LocalStack) -> Seed:
     path = {"ins": ins, "document_id": document_id, "conversation_id": posted["conversation_id"],
             "attachment_id": posted["attachments"][1]["attachment_id"], "app_id": "fuzz-glyco",
             "rpps": make_rpps(), "finess": finess, "batch_id": batch["batch_id"], "carer_ins": carer_row["nir"],
-            "invitation_id": invited["invitation_id"]}
+            "invitation_id": invited["invitation_id"], "binary_id": document_id}
     return Seed(ins=ins, closer_ins=closer_row["nir"], tokens=tokens, path=path)
 
 
@@ -157,7 +157,7 @@ def run(base_url: str, seed_data: Seed, examples: int, negative_examples: int, s
         roles = roles_of(declared)
         fixed_ins = seed_data.closer_ins if path == "/me/closure" else seed_data.ins
         params = [p for p in ("ins", "document_id", "conversation_id", "attachment_id", "app_id", "rpps", "finess",
-                              "batch_id", "carer_ins", "invitation_id") if "{" + p + "}" in path]
+                              "batch_id", "carer_ins", "invitation_id", "binary_id") if "{" + p + "}" in path]
         real = {p: (fixed_ins if p == "ins" else seed_data.path[p]) for p in params}
         only_ins = {p: v for p, v in real.items() if p == "ins"}
         label = f"{method.upper()} {path}"
@@ -310,10 +310,14 @@ def hostile(base_url: str, seed_data: Seed, report: Report | None = None) -> Rep
                     problem = "undeclared status"
                 elif response.status_code >= 400:
                     try:
-                        shape = set(response.json())
+                        data = response.json()
                     except ValueError:
-                        shape = set()
-                    if not {"code", "message"} <= shape:
+                        data = {}
+                    shape = set(data) if isinstance(data, dict) else set()
+                    if path.startswith("/fhir"):  # under /fhir every error is an OperationOutcome (CONTRACT §9)
+                        if not isinstance(data, dict) or data.get("resourceType") != "OperationOutcome":
+                            problem = "not an OperationOutcome"
+                    elif not {"code", "message"} <= shape:
                         problem = "not {code, message}"
                 if problem:
                     report.failures.setdefault((label, "hostile", what), {

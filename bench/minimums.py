@@ -47,6 +47,7 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
     ("GET /health", "anonymous"): Minimum((), "a constant answer"),
     ("GET /openapi.json", "anonymous"): Minimum((), "built from the route declarations"),
     ("GET /document-types", "anonymous"): Minimum((), "published reference data, packaged with the code"),
+    ("GET /fhir/metadata", "anonymous"): Minimum((), "the CapabilityStatement, generated from the declarations"),
     # -- lifecycle -----------------------------------------------------------------------------------------------------
     ("POST /enrolments", "agent, 1 new person with an email"): Minimum(
         ("PutItem accounts", NOTICE),
@@ -86,12 +87,56 @@ MINIMUMS: dict[tuple[str, str], Minimum] = {
         (FACTS, "Query records", LOG), "the facts, one page (one Query), the log line"),
     ("GET /patients/{ins}/documents", "patient, own space"): Minimum(
         (FACTS, "Query records"), "the facts, one page; the patient's own reads are not logged"),
+    ("GET /patients/{ins}/documents", "professional, 2 of 5 documents (logged)"): Minimum(
+        (FACTS, "Query records", LOG), "the facts, one page (one Query, a next cursor), the log line"),
+    ("GET /fhir/DocumentReference", "professional, 5 documents (logged)"): Minimum(
+        (FACTS, "Query records", LOG), "as the REST listing: the facts, one page, the log line (the last page: "
+        "Bundle.total is what it holds, no count)"),
+    ("GET /fhir/DocumentReference", "professional, 2 of 5 documents, _total=none (logged)"): Minimum(
+        (FACTS, "Query records", LOG), "as the REST listing with limit=2: the facts, one page, the log line"),
+    ("GET /fhir/DocumentReference", "professional, 2 of 5 documents, with total (logged)"): Minimum(
+        (FACTS, "Query records", "Query records", LOG),
+        "the facts, one page, the count pass (one Query of the partition per 1 MB, projecting the decision's "
+        "attributes; each document decided as the page decides it), the log line"),
     ("GET /patients/{ins}/documents/{document_id}", "professional (logged)"): Minimum(
         (FACTS, "GetItem records", LOG), "the facts, the document, the log line; the download URL is presigned"),
     ("PATCH /patients/{ins}/documents/{document_id}", "patient masks"): Minimum(
         (FACTS, "GetItem records", "PutItem records"), "the facts, the document (version), its versioned write"),
     ("DELETE /patients/{ins}/documents/{document_id}", "patient deletes"): Minimum(
         (FACTS, "GetItem records", "PutItem records"), "the facts, the document (version), its versioned write"),
+    # -- FHIR (CONTRACT §9): each route calls its REST twin's service ---------------------------------------------
+    ("GET /fhir/Patient", "attending professional"): Minimum(
+        (FACTS, LOG), "the decision's facts (they hold the account: state and identity), the log line",
+        "reads the account again for its state and identity (`LifecycleService.patient`); " + RE_READ_FACTS),
+    ("GET /fhir/DocumentReference/{document_id}", "professional (logged)"): Minimum(
+        ("Query records/by_document", FACTS, LOG),
+        "the document from its id alone (the index names its patient), the facts, the log line; the download URL "
+        "is presigned",
+        "re-reads the document by key (consistent) after the index lookup, as the ingest does"),
+    ("GET /fhir/Binary/{binary_id}", "professional, ITI-68 redirect (logged)"): Minimum(
+        ("Query records/by_document", FACTS, LOG),
+        "as GET DocumentReference/{id}: the document from its id, the facts, the log line; the redirect's URL is "
+        "presigned", "re-reads the document by key (consistent) after the index lookup"),
+    ("PATCH /fhir/DocumentReference/{document_id}", "patient unmasks"): Minimum(
+        ("Query records/by_document", FACTS, "GetItem records", "PutItem records"),
+        "the document's patient from its id (the index), the facts, the document (version), its versioned write",
+        "reads the document by key twice: once to find its space (`RecordService.amend`), once inside the "
+        "retried step as the REST PATCH does"),
+    ("POST /fhir", "professional, ITI-65 with 1 PDF (logged)"): Minimum(
+        (FACTS, "PutObject documents", "TransactWriteItems records", LOG),
+        "the facts, the bytes (S3 checks their SHA-1) under a key nothing points at yet, every document in one "
+        "transaction (all or nothing), the log line; the bytes' S3 event then sends the patient's notice"),
+    ("POST /fhir/Binary/{binary_id}", "professional, $upload"): Minimum(
+        (FACTS,), "the decision's facts (adding a document to this space); the PUT URL is presigned"),
+    ("POST /fhir", "patient, Mesures de santé: a Device and a weight"): Minimum(
+        (FACTS, "PutItem records", "PutItem records", "PutItem records"),
+        "the facts, the Device (conditional create on its identifier), the measurement, its LATEST# copy"),
+    ("GET /fhir/Observation", "patient"): Minimum((FACTS, "Query records"), "as REST: the facts, one page"),
+    ("GET /fhir/Immunization", "professional (logged)"): Minimum(
+        (FACTS, "Query records", LOG), "as REST: the facts, one page, the log line"),
+    ("GET /fhir/AllergyIntolerance", "professional (logged)"): Minimum(
+        (FACTS, "GetItem records", LOG), "as GET profile: the facts, the profile, the log line"),
+    ("GET /fhir/AuditEvent", "patient"): Minimum((FACTS, "Query audit"), "as REST: the facts, one page of the log"),
     # -- sharing ----------------------------------------------------------------------------------------------------
     ("PUT /patients/{ins}/professionals/{rpps}", "patient blocks one"): Minimum(
         (FACTS, "PutItem accounts"), "the facts, the relation written (an UpdateItem keeps its other fields)",

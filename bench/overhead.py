@@ -71,6 +71,7 @@ def operations(h: Harness) -> list[Operation]:
         assert h.post("/catalogue", h.agent, {"app_id": f"app-{i}", "name": f"App {i}", "category": "prevention",
                                              "data_access": [{"category": "measurements", "access": "write"}]}
                       ).status == 201
+    fhir_docs = f"/fhir/DocumentReference?patient.identifier=urn:oid:1.2.250.1.213.1.4.8|{reader_ins}"
     declared = {"title": "Compte rendu", "type_code": "11488-4", "content_type": "application/pdf", "size": len(PDF)}
     minute = iter(range(10**6))
 
@@ -104,6 +105,12 @@ def operations(h: Harness) -> list[Operation]:
                   same(lambda: h.event("POST", f"/patients/{writer_ins}/documents", writer, declared)), 201),
         Operation("GET /patients/{ins}/documents", "professional, 5 documents (logged)",
                   same(lambda: h.event("GET", f"/patients/{reader_ins}/documents", doctor)), 200),
+        Operation("GET /fhir/DocumentReference", "professional, 5 documents (logged), _total=none",
+                  same(lambda: h.event("GET", f"{fhir_docs}&_total=none", doctor,
+                                       headers={"Accept": "application/fhir+json"})), 200),
+        Operation("GET /fhir/DocumentReference", "professional, 2 of 5 documents (logged), with total",
+                  same(lambda: h.event("GET", f"{fhir_docs}&_count=2", doctor,
+                                       headers={"Accept": "application/fhir+json"})), 200),
         Operation("GET /patients/{ins}/documents/{document_id}", "professional (logged)",
                   same(lambda: h.event("GET", f"/patients/{reader_ins}/documents/{documents[0]}", doctor)), 200),
         Operation("POST /opt-out", "online, with the code (a new person each time)", opt_out, 200),

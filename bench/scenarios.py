@@ -8,7 +8,9 @@ request is recorded. Each observation is keyed ``METHOD /route`` (the route temp
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,7 @@ PROFILE = {"allergies": ["pénicilline"], "conditions": [{"name": "asthme", "sin
            "treatments": [{"name": "salbutamol", "dose": "2 bouffées si besoin"}], "blood_group": "O+",
            "organ_donation": True}
 GLUCOSE = {"code": "2339-0", "value": 105, "unit": "mg/dL", "effective_at": "2026-11-21T07:30:00Z"}
+INS_NIR = "urn:oid:1.2.250.1.213.1.4.8"
 LOCAL_ONLY = ("outbox",)  # the local stage keeps a copy of every notice sent; not deployed
 
 
@@ -76,6 +79,7 @@ def drive(h: Harness) -> list[Observation]:
 
     # -- system -----------------------------------------------------------------------------------------------------
     step("GET /health", "anonymous", lambda: h.get("/health"), 200)
+    step("GET /fhir/metadata", "anonymous", lambda: h.get("/fhir/metadata"), 200)
     step("GET /openapi.json", "anonymous", lambda: h.get("/openapi.json"), 200)
     step("GET /document-types", "anonymous", lambda: h.get("/document-types"), 200)
 
@@ -127,6 +131,15 @@ def drive(h: Harness) -> list[Observation]:
         f"/patients/{ins}/documents", doctor), 200)
     step("GET /patients/{ins}/documents", "patient, own space", lambda: h.get(f"/patients/{ins}/documents", patient),
          200)
+    # the FHIR search (ITI-67) of the same documents: the same decision, page and log line as the REST listing
+    fhir_docs = f"/fhir/DocumentReference?patient.identifier=urn:oid:1.2.250.1.213.1.4.8|{ins}"
+    step("GET /fhir/DocumentReference", "professional, 5 documents (logged)", lambda: h.get(fhir_docs, doctor), 200)
+    step("GET /patients/{ins}/documents", "professional, 2 of 5 documents (logged)", lambda: h.get(
+        f"/patients/{ins}/documents?limit=2", doctor), 200)
+    step("GET /fhir/DocumentReference", "professional, 2 of 5 documents, _total=none (logged)", lambda: h.get(
+        f"{fhir_docs}&_count=2&_total=none", doctor), 200)
+    step("GET /fhir/DocumentReference", "professional, 2 of 5 documents, with total (logged)", lambda: h.get(
+        f"{fhir_docs}&_count=2", doctor), 200)
     step("GET /patients/{ins}/documents/{document_id}", "professional (logged)", lambda: h.get(
         f"/patients/{ins}/documents/{doc_id}", doctor), 200)
     step("PATCH /patients/{ins}/documents/{document_id}", "patient masks", lambda: h.patch(
@@ -224,6 +237,35 @@ def drive(h: Harness) -> list[Observation]:
     step("GET /patients/{ins}/reimbursements", "patient", lambda: h.get(
         f"/patients/{ins}/reimbursements", patient), 200)
 
+    # -- FHIR (CONTRACT §9): the same services, so the same calls as their REST twins ---------------------------------
+    patient_of = f"patient.identifier={INS_NIR}|{ins}"
+    step("GET /fhir/Patient", "attending professional", lambda: h.get(
+        f"/fhir/Patient?identifier={INS_NIR}|{ins}", doctor), 200)
+    step("GET /fhir/DocumentReference/{document_id}", "professional (logged)", lambda: h.get(
+        f"/fhir/DocumentReference/{doc_id}", doctor), 200)
+    step("GET /fhir/Binary/{binary_id}", "professional, ITI-68 redirect (logged)", lambda: h.get(
+        f"/fhir/Binary/{doc_id}", doctor), 302)
+    unmask = [{"op": "replace", "path": "/securityLabel", "value": [{"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "N"}]}]}]
+    step("PATCH /fhir/DocumentReference/{document_id}", "patient unmasks", lambda: h.patch(
+        f"/fhir/DocumentReference/{doc_id}", patient, unmask), 200)
+    step("POST /fhir", "professional, ITI-65 with 1 PDF (logged)", lambda: h.post(
+        "/fhir", doctor, provide_bundle(ins)), 200)
+    upload = {"resourceType": "Parameters", "parameter": [
+        {"name": "patient", "valueIdentifier": {"system": INS_NIR, "value": ins}},
+        {"name": "contentType", "valueCode": "application/pdf"}, {"name": "size", "valueInteger": len(PDF)},
+        {"name": "hash", "valueBase64Binary": sha1(PDF)}]}
+    step("POST /fhir/Binary/{binary_id}", "professional, $upload", lambda: h.post(
+        "/fhir/Binary/$upload", doctor, upload), 200)
+    step("POST /fhir", "patient, Mesures de santé: a Device and a weight", lambda: h.post(
+        "/fhir", patient, measurement_bundle(ins)), 200)
+    step("GET /fhir/Observation", "patient", lambda: h.get(f"/fhir/Observation?{patient_of}", patient), 200)
+    step("GET /fhir/Immunization", "professional (logged)", lambda: h.get(
+        f"/fhir/Immunization?{patient_of}", doctor), 200)
+    step("GET /fhir/AllergyIntolerance", "professional (logged)", lambda: h.get(
+        f"/fhir/AllergyIntolerance?{patient_of}", doctor), 200)
+    step("GET /fhir/AuditEvent", "patient", lambda: h.get(f"/fhir/AuditEvent?{patient_of}", patient), 200)
+
     # -- catalogue and consents -------------------------------------------------------------------------------------
     app_body = {"app_id": "glyco", "name": "Glyco", "category": "prevention",
                 "data_access": [{"category": "measurements", "access": "write"}]}
@@ -264,3 +306,51 @@ def drive(h: Harness) -> list[Observation]:
          "processed 1")
     del waiting
     return d.observations
+
+
+# -- FHIR bodies, shaped like the guides' examples (tests/fhir_support.py has the commented versions) --------------
+def sha1(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode()
+
+
+def provide_bundle(ins: str) -> dict[str, Any]:
+    """ITI-65: a SubmissionSet, a DocumentReference and its Binary (the bytes inline)."""
+    subject = {"identifier": {"system": INS_NIR, "value": ins}}
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:aaaaaaaa-0000-0000-0000-000000000001", "request": {"method": "POST", "url": "List"},
+         "resource": {"resourceType": "List", "status": "current", "mode": "working", "subject": subject,
+                      "code": {"coding": [{"system": "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes",
+                                           "code": "submissionset"}]},
+                      "entry": [{"item": {"reference": "urn:uuid:aaaaaaaa-0000-0000-0000-000000000002"}}]}},
+        {"fullUrl": "urn:uuid:aaaaaaaa-0000-0000-0000-000000000002",
+         "request": {"method": "POST", "url": "DocumentReference"},
+         "resource": {"resourceType": "DocumentReference", "status": "current", "subject": subject,
+                      "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4"}]},
+                      "content": [{"attachment": {
+                          "contentType": "application/pdf", "url": "urn:uuid:aaaaaaaa-0000-0000-0000-000000000003",
+                          "size": len(PDF), "hash": sha1(PDF), "title": "Compte rendu"}}]}},
+        {"fullUrl": "urn:uuid:aaaaaaaa-0000-0000-0000-000000000003", "request": {"method": "POST", "url": "Binary"},
+         "resource": {"resourceType": "Binary", "contentType": "application/pdf",
+                      "data": base64.b64encode(PDF).decode()}}]}
+
+
+def measurement_bundle(ins: str) -> dict[str, Any]:
+    """Mesures de santé: a PhdDevice (conditional create) and a body weight."""
+    identifier = {"system": "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680", "value": "FE-ED-AB-AA-DE-AD-77-C5"}
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "POST", "url": "Device", "ifNoneExist": f"identifier={identifier['system']}|"
+                                                                        f"{identifier['value']}"},
+         "resource": {"resourceType": "Device", "id": "d1", "identifier": [identifier],
+                      "meta": {"profile": ["http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice"]}}},
+        {"fullUrl": "urn:uuid:3bc44de3-069d-442d-829b-f3ef68cae372",
+         "request": {"method": "POST", "url": "Observation"},
+         "resource": {"resourceType": "Observation", "status": "final", "device": {"reference": "Device/d1"},
+                      "meta": {"profile": ["http://esante.gouv.fr/ci-sis/fhir/StructureDefinition/"
+                                           "ENS_FrObservationBodyWeight"]},
+                      "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                                          "observation-category", "code": "vital-signs"}]}],
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                      "subject": {"identifier": {"system": INS_NIR, "value": ins}},
+                      "effectiveDateTime": "2026-11-20T08:00:00Z",
+                      "valueQuantity": {"value": 71, "unit": "kg", "system": "http://unitsofmeasure.org",
+                                        "code": "kg"}}}]}

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from chalicelib.services.records import RecordService
     from chalicelib.services.reimbursements import ReimbursementService
     from chalicelib.services.sharing import SharingService
+    from chalicelib.services.submissions import SubmissionService
     from chalicelib.services.waves import EnrolmentBatches
 
 
@@ -174,6 +175,14 @@ class Container:
                              self.settings.bucket("documents"))
 
     @cached_property
+    def submissions(self) -> SubmissionService:
+        """Documents submitted whole (FHIR ITI-65) and staged uploads (``Binary/$upload``)."""
+        from chalicelib.services.submissions import SubmissionService
+
+        return SubmissionService(self.documents, self.store, self.access, self.clock, self.ids,
+                                 self.settings.bucket("documents"), self.settings.presign_seconds)
+
+    @cached_property
     def ingest(self) -> IngestService:
         from chalicelib.services.ingest import IngestService
 
@@ -285,8 +294,8 @@ class Container:
         """Every capability that keeps a person's data, erased by the archive purge, objects before items. A new
         capability that stores anything about a person adds itself here (``tests/handlers/test_purge.py`` fails
         otherwise: it looks for anything left of the person in every table and bucket)."""
-        return [self.exports, self.messaging, self.records, self.care, self.agenda, self.reimbursements,
-                self.family, self.notifications, self.access_log]
+        return [self.exports, self.messaging, self.records, self.submissions, self.care, self.agenda,
+                self.reimbursements, self.family, self.notifications, self.access_log]
 
     @property
     def space_listeners(self) -> Sequence[SpaceListener]:

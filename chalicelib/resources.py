@@ -54,6 +54,10 @@ class Bucket:
     # expires. The archive purge never waits for it: it deletes every version of what it erases.
     noncurrent_version_days: int = 30
     kept_prefixes: tuple[str, ...] = ()  # logical prefixes no lifecycle rule ever expires (kept, never early)
+    # logical prefixes of short-lived objects (a staged upload nobody submitted): every version expires after
+    # ``temporary_days``
+    temporary_prefixes: tuple[str, ...] = ()
+    temporary_days: int = 1
     browser_uploads: bool = False  # the patient portal PUTs to presigned URLs: CORS allows the portal's origin
     # logical prefix -> days after which current objects expire (files kept only as long as they serve)
     expire_days: dict[str, int] = field(default_factory=dict)
@@ -214,9 +218,11 @@ TABLES: tuple[Table, ...] = (ACCOUNTS, RECORDS, AUDIT, MESSAGING, CATALOGUE, WAV
 
 DOCUMENTS_BUCKET = Bucket(
     logical="documents",
-    purpose="The document vault: one object per document (documents/{document_id}), and messaging attachments "
-    "(attachments/{conversation_id}/{attachment_id}), both uploaded by presigned PUT.",
-    prefixes={"documents": "documents/", "attachments": "attachments/"},
+    purpose="The document vault: one object per document (documents/{document_id}), messaging attachments "
+    "(attachments/{conversation_id}/{attachment_id}), both uploaded by presigned PUT, and the FHIR staged uploads "
+    "(staging/{ins}/{uploader}/{id}) waiting for the Bundle that submits them, expired after a day.",
+    prefixes={"documents": "documents/", "attachments": "attachments/", "staging": "staging/"},
+    temporary_prefixes=("staging",),
     browser_uploads=True,
 )
 INBOX_BUCKET = Bucket(

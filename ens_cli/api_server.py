@@ -20,7 +20,7 @@ def serve(host: str, port: int, stage: str = "local") -> None:
     from chalice.cli.factory import CLIFactory
     from chalice.local import ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer
 
-    from chalicelib.api.http import NO_ROUTE, TOO_LARGE_HEADERS, error_body
+    from chalicelib.api.http import FHIR_NO_ROUTE, NO_ROUTE, TOO_LARGE_HEADERS, error_body
     from ens_cli.apidocs import docs_response
 
     class QuietHandler(ChaliceRequestHandler):
@@ -55,8 +55,15 @@ def serve(host: str, port: int, stage: str = "local") -> None:
 
         def _send_error_response(self, error: object) -> None:
             # API Gateway's "Missing Authentication Token" for a path no route matches (chalice local even echoes
-            # the bearer token in it): answered 404 {code, message}, as infra/ configures the gateway in AWS.
+            # the bearer token in it): answered 404 {code, message} (an OperationOutcome under /fhir), as infra/
+            # configures the gateway in AWS.
             if isinstance(error, ForbiddenError):
+                if self.path.split("?")[0] == "/fhir" or self.path.startswith("/fhir/"):  # FHIR: an OperationOutcome
+                    from chalicelib.api import fhirio
+
+                    self._send_http_response(404, {"Content-Type": fhirio.CONTENT_TYPE},
+                                             fhirio.outcome_body(404, *FHIR_NO_ROUTE))
+                    return
                 self._send_http_response(404, {"Content-Type": "application/json"}, json.dumps(NO_ROUTE))
                 return
             super()._send_error_response(error)  # type: ignore[arg-type]

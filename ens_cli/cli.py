@@ -51,7 +51,7 @@ ROLE_FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "professional": (("--rpps", "--profession"), ("--samu",)),
     "establishment": (("--finess",), ()),
     "agent": ((), ()),
-    "app": (("--app-id", "--ins"), ()),
+    "app": (("--app-id", "--ins"), ("--scope",)),
 }
 FLAG_WORDS = {
     "--ins": "NIR",
@@ -59,6 +59,7 @@ FLAG_WORDS = {
     "--profession": "PROFESSION",
     "--finess": "FINESS",
     "--app-id": "APP_ID",
+    "--scope": "'SCOPES'",
     "--samu": "",
 }
 WHO = {
@@ -117,7 +118,25 @@ def token_claims(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit("ens token: --app-id must be the app's id in the catalogue (1 to 64 characters, no "
                              "spaces).")
         claims["app_id"] = args.app_id
+        if args.scope is not None:
+            claims["scope"] = _scope(args.scope)
     return claims
+
+
+def _scope(value: str) -> str:
+    """A SMART on FHIR scope claim, checked as the API reads it (`chalicelib.domain.smart`): space-separated, each
+    resource scope one ens knows (patient/Observation.write...); other scopes (openid, launch...) pass as they are."""
+    from chalicelib.domain import smart
+    from chalicelib.errors import InvalidInput
+
+    scopes = value.split()
+    if not scopes:
+        raise SystemExit("ens token: --scope needs at least one SMART scope, e.g. 'patient/Observation.write'.")
+    try:
+        smart.scope_claim(" ".join(scopes))
+    except InvalidInput as error:
+        raise SystemExit(f"ens token: --scope: {error.message}") from error
+    return " ".join(scopes)
 
 
 def role_usage(role: str) -> str:
@@ -219,6 +238,7 @@ EXAMPLES = """examples:
   ens token --role professional --rpps 10001234565 --profession medecin
   ens token --role establishment --finess 750000002
   ens token --role app --app-id glyco --ins 180057512345627
+  ens token --role app --app-id glyco --ins 180057512345627 --scope 'patient/Observation.write'
   ens job opt-out-expiry --now 2027-03-01T00:00:00Z
   ens outbox --to 180057512345627
 
@@ -249,6 +269,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--finess", metavar="FINESS", help="establishment: 9 digits, the last a Luhn check digit")
     t.add_argument("--app-id", dest="app_id", metavar="APP_ID", help="app: the app's id in the catalogue")
     t.add_argument("--samu", action="store_true", help="professional: a SAMU regulating doctor")
+    t.add_argument("--scope", metavar="'SCOPES'",
+                   help="app: SMART on FHIR scopes narrowing what the consent allows, space-separated "
+                        "(e.g. 'patient/Observation.write patient/DocumentReference.read'); without it the "
+                        "consent alone decides")
     t.add_argument("--ttl", type=int, default=3600, metavar="SECONDS",
                    help="lifetime in seconds (default 3600); negative: already expired (for tests)")
     t.set_defaults(func=cmd_token)

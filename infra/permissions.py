@@ -61,6 +61,12 @@ _VAULT_PRESIGN = ObjectAccess("documents", "documents", ("s3:PutObject", "s3:Get
 # that files an attachment into the record.
 _ATTACHMENTS_PRESIGN = ObjectAccess("documents", "attachments",
                                     ("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"))
+# FHIR (ITI-65): the API writes a submitted document's bytes (inline, or copied from its staged upload) and removes
+# them again when the submission fails before its transaction commits; a staged upload is presigned (PUT), read (its
+# head, and the copy's source) and removed once submitted.
+_VAULT_SUBMISSIONS = ObjectAccess("documents", "documents", ("s3:PutObject", "s3:DeleteObjectVersion"))
+_STAGING = ObjectAccess("documents", "staging", ("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion",
+                                                 "s3:DeleteObject", "s3:DeleteObjectVersion"))
 
 # Enrolment files: the API signs the back office's PUT of the file and the GET of its report.
 _BATCH_UPLOAD_PRESIGN = ObjectAccess("batches", "uploads", ("s3:PutObject",))
@@ -78,6 +84,7 @@ _WRITE_EXPORTS = ObjectAccess("exports", "exports", ("s3:GetObject", "s3:PutObje
 # an export's unfinished upload)
 _PURGE_OBJECTS = (ObjectAccess("documents", "documents", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
                   ObjectAccess("documents", "attachments", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
+                  ObjectAccess("documents", "staging", ("s3:ListBucketVersions", "s3:DeleteObjectVersion")),
                   ObjectAccess("exports", "exports", ("s3:ListBucketVersions", "s3:DeleteObjectVersion",
                                                       "s3:ListBucketMultipartUploads", "s3:AbortMultipartUpload")))
 # The job functions' tables when they run their loop, and the tables their dispatcher reads when fanned out (the
@@ -122,8 +129,8 @@ FUNCTIONS: tuple[FunctionAccess, ...] = (
         "The REST API: every route of the blueprints.",
         tables={"accounts": "readwrite", "records": "readwrite", "audit": "readwrite", "messaging": "readwrite",
                 "catalogue": "readwrite", "waves": "readwrite"},
-        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN, _BATCH_UPLOAD_PRESIGN, _BATCH_REPORT_PRESIGN,
-                 _EXPORT_DOWNLOAD_PRESIGN),
+        objects=(_VAULT_PRESIGN, _ATTACHMENTS_PRESIGN, _VAULT_SUBMISSIONS, _STAGING, _BATCH_UPLOAD_PRESIGN,
+                 _BATCH_REPORT_PRESIGN, _EXPORT_DOWNLOAD_PRESIGN),
         notifies=True,
         sends=("export-units",),
     ),

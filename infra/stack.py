@@ -195,6 +195,11 @@ class EnsStack(cdk.Stack):
         for logical, prefix in sorted(bucket.prefixes.items()):
             if logical in bucket.kept_prefixes:
                 continue  # kept, never expired: no rule at all may touch it
+            if logical in bucket.temporary_prefixes:  # short-lived (a staged upload nobody submitted): every version
+                rules.append(s3.LifecycleRule(
+                    id=f"{logical}-temporary", prefix=prefix, expiration=cdk.Duration.days(bucket.temporary_days),
+                    noncurrent_version_expiration=cdk.Duration.days(bucket.temporary_days)))
+                continue
             if logical in bucket.expire_days:  # files kept only as long as they serve (personal data)
                 rules.append(s3.LifecycleRule(
                     id=f"{logical}-retention", prefix=prefix,
@@ -470,19 +475,29 @@ class EnsStack(cdk.Stack):
             "DataTraceEnabled": False,  # would log request and response bodies: personal data
         }])
         # Errors the gateway answers itself get the app's {code, message} shape; a path no route matches is a 404
-        # (API Gateway's default is a 403 "Missing Authentication Token"), as the local stack answers it.
+        # (API Gateway's default is a 403 "Missing Authentication Token"), as the local stack answers it. A FHIR
+        # client (Accept: application/fhir+json) gets the same as an OperationOutcome: a gateway response's
+        # template cannot depend on the path (no VTL, simple substitution only), so the gateway picks it by the
+        # request's Accept header, the key of its templates (docs/fhir.md, "Errors").
         body = '{"code": "%s", "message": "%s"}'
-        for response_type, status, code, message in (
-            ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found",
+        outcome = ('{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "%s", "details": '
+                   '{"coding": [{"system": "urn:ens:fhir:CodeSystem:error-code", "code": "%s"}]}, '
+                   '"diagnostics": "%s"}]}')
+        for response_type, status, code, issue, message in (
+            ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found", "not-found",
              "There is nothing at this address: check the method and the path. Every route is listed in "
-             "GET /openapi.json."),
-            ("THROTTLED", "429", "throttled", "Too many requests: slow down and try again."),
-            ("DEFAULT_4XX", None, "bad_request", "The request was refused by the gateway."),
-            ("DEFAULT_5XX", None, "unavailable", "The service is temporarily unavailable; try again."),
+             "GET /openapi.json (GET /fhir/metadata for the FHIR interface)."),
+            ("THROTTLED", "429", "throttled", "throttled", "Too many requests: slow down and try again."),
+            # API Gateway's own 10 MB limit (a larger request never reaches the app, which refuses above 6,000,000)
+            ("REQUEST_TOO_LARGE", "413", "too_large", "too-long",
+             "This request is too large: a document above 4,487,712 bytes goes through POST /fhir/Binary/$upload."),
+            ("DEFAULT_4XX", None, "bad_request", "processing", "The request was refused by the gateway."),
+            ("DEFAULT_5XX", None, "unavailable", "transient", "The service is temporarily unavailable; try again."),
         ):
             properties: dict[str, object] = {
                 "ResponseType": response_type, "RestApiId": api.ref,
-                "ResponseTemplates": {"application/json": body % (code, message)},
+                "ResponseTemplates": {"application/json": body % (code, message),
+                                      "application/fhir+json": outcome % (issue, code, message)},
                 "ResponseParameters": {"gatewayresponse.header.Cache-Control": "'no-store'"},
             }
             if status:

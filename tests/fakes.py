@@ -238,6 +238,26 @@ class FakeDocuments:
                  and (type_code is None or d.type_code == type_code)]
         return _page(keyed, limit, cursor, accept=accept, listing=f"docs:{ins}")
 
+    def add_all(self, docs: Iterable[Document], superseded: Iterable[Document] = ()) -> None:
+        docs, superseded = list(docs), list(superseded)
+        with self.lock:
+            for doc in superseded:
+                stored = self.items.get((doc.ins, doc.document_id))
+                if stored is None or stored.version != doc.version:
+                    raise ConcurrentUpdate(doc.document_id)
+            if any((d.ins, d.document_id) in self.items for d in docs):
+                raise ConcurrentUpdate(",".join(d.document_id for d in docs))
+            for doc in docs:
+                doc.version = 1
+                self.items[(doc.ins, doc.document_id)] = copy.deepcopy(doc)
+            for doc in superseded:
+                doc.version += 1
+                self.items[(doc.ins, doc.document_id)] = copy.deepcopy(doc)
+
+    def count(self, ins: str, accept: Callable[[Document], bool]) -> int:
+        return sum(1 for (i, _), d in self.items.items() if i == ins and not d.deleted
+                   and accept(dataclasses.replace(copy.deepcopy(d), title="", content_type="", size=0)))
+
     def all_for(self, ins: str) -> list[Document]:
         return [copy.deepcopy(d) for (i, _), d in self.items.items() if i == ins]
 
@@ -256,6 +276,7 @@ class FakeCare:
         self.vaccination_items: dict[str, list[tuple[str, Vaccination]]] = {}
         self.measurement_items: dict[str, list[tuple[str, Measurement]]] = {}
         self.latest: dict[tuple[str, str], Measurement] = {}
+        self.devices: dict[tuple[str, str, str], Any] = {}
 
     def profile(self, ins: str) -> MedicalProfile | None:
         return self.profiles.get(ins)
@@ -277,9 +298,27 @@ class FakeCare:
         if current is None or current.effective_at < measurement.effective_at:
             self.latest[(ins, measurement.code)] = measurement
 
-    def measurements(self, ins: str, limit: int, cursor: str | None, code: str | None = None) -> Page[Measurement]:
-        return _page(self.measurement_items.get(ins, []), limit, cursor, listing=f"meas:{ins}",
-                     accept=(lambda m: m.code == code) if code else None)
+    def add_measurements(self, ins: str, measurements: list[Measurement]) -> None:
+        for measurement in measurements:
+            self.add_measurement(ins, measurement)
+
+    def measurements(self, ins: str, limit: int, cursor: str | None, code: str | None = None, *,
+                     codes: Any = (), since: dt.datetime | None = None,
+                     until: dt.datetime | None = None) -> Page[Measurement]:
+        wanted = {code} if code else set(codes)
+
+        def accept(m: Measurement) -> bool:
+            return ((not wanted or m.code in wanted) and (since is None or m.effective_at >= since)
+                    and (until is None or m.effective_at < until))
+
+        return _page(self.measurement_items.get(ins, []), limit, cursor, listing=f"meas:{ins}", accept=accept)
+
+    def device_once(self, ins: str, device: Any) -> tuple[Any, bool]:
+        key = (ins, device.system, device.value)
+        if key in self.devices:
+            return self.devices[key], False
+        self.devices[key] = device
+        return device, True
 
     def latest_measurements(self, ins: str) -> list[Measurement]:
         return sorted((m for (i, _), m in self.latest.items() if i == ins), key=lambda m: m.code)
@@ -289,6 +328,9 @@ class FakeCare:
         erased += len(self.vaccination_items.pop(ins, [])) + len(self.measurement_items.pop(ins, []))
         for key in [k for k in self.latest if k[0] == ins]:
             del self.latest[key]
+            erased += 1
+        for key in [k for k in self.devices if k[0] == ins]:
+            del self.devices[key]
             erased += 1
         return erased
 
@@ -781,6 +823,14 @@ class FakeObject:
     head: bytes
     last_modified: dt.datetime | None = None
     etag: str = ""
+    sha1: str | None = None
+
+
+def _sha1(content: bytes) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha1(content).digest()).decode()
 
 
 class FakeStore:
@@ -792,11 +842,15 @@ class FakeStore:
         self.versions = 0
 
     def put(self, bucket: str, key: str, content: bytes, content_type: str = "application/pdf",
-            metadata: dict[str, str] | None = None) -> str:
+            sha1: str | None = None, metadata: dict[str, str] | None = None) -> str:
+        """The port's write (``sha1`` checked, as S3 checks ``x-amz-checksum-sha1``), and the tests' way to place
+        an object."""
+        if sha1 is not None and _sha1(content) != sha1:
+            raise ValueError("BadDigest: the checksum does not match")  # what S3 answers
         self.versions += 1
         version = f"v{self.versions}"
         self.objects[(bucket, key)] = FakeObject(key, version, len(content), content_type, metadata or {},
-                                                 content[:4096], None, f"etag-{hash(content)}")
+                                                 content[:4096], None, f"etag-{hash(content)}", _sha1(content))
         self.contents[(bucket, key)] = content
         return version
 
@@ -807,24 +861,31 @@ class FakeStore:
         for start in range(0, len(content), 1024):
             yield content[start:start + 1024]
 
-    def presign_put(self, bucket: str, key: str, content_type: str, size: int) -> tuple[str, dict[str, str]]:
-        return f"put://{bucket}/{key}?size={size}", {"Content-Type": content_type}
+    def presign_put(self, bucket: str, key: str, content_type: str, size: int,
+                    sha1: str | None = None) -> tuple[str, dict[str, str]]:
+        headers = {"Content-Type": content_type, **({"x-amz-checksum-sha1": sha1} if sha1 else {})}
+        return f"put://{bucket}/{key}?size={size}", headers
 
     def presign_get(self, bucket: str, key: str, version_id: str | None, content_type: str, filename: str) -> str:
         return f"get://{bucket}/{key}?version={version_id}&filename={filename}"
 
-    def read_head(self, bucket: str, key: str, version_id: str | None) -> FakeObject:
+    def read_head(self, bucket: str, key: str, version_id: str | None, digest: bool = False) -> FakeObject:
         found = self.objects.get((bucket, key))
-        if found is None:
+        if found is None or (version_id is not None and found.version_id != version_id):
             raise ObjectGone(key)
-        return found
+        return found if digest else dataclasses.replace(found, sha1=None)
 
     def copy(self, source_bucket: str, source_key: str, version_id: str | None, bucket: str,
              key: str) -> str | None:
-        source = self.read_head(source_bucket, source_key, version_id)
+        source = self.read_head(source_bucket, source_key, version_id, digest=True)
         self.versions += 1
         self.objects[(bucket, key)] = dataclasses.replace(source, key=key, version_id=f"v{self.versions}")
         return f"v{self.versions}"
+
+    def copy_with_sha1(self, source_bucket: str, source_key: str, version_id: str | None, bucket: str,
+                       key: str) -> tuple[str | None, str | None]:
+        version = self.copy(source_bucket, source_key, version_id, bucket, key)
+        return version, self.objects[(bucket, key)].sha1
 
     def delete_version(self, bucket: str, key: str, version_id: str | None) -> None:
         self.objects.pop((bucket, key), None)

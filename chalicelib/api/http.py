@@ -18,6 +18,13 @@ Domain errors map to their status by class (:data:`ERROR_STATUS`); anything else
 nothing of the cause. The OpenAPI ``x-roles`` of each operation is :func:`chalicelib.domain.access.roles_for` of
 its action, derived from the decision's table.
 
+The FHIR routes (``fhir=True``, :mod:`chalicelib.api.fhir`) run the very same pipeline; only the two ends speak
+FHIR (:mod:`chalicelib.api.fhirio`): a body is a FHIR resource read as JSON (413 above the inline limit), the
+answer is a FHIR resource (``application/fhir+json``), and every error — the same classes, the same statuses — is
+an OperationOutcome. A route whose body decides which of several actions it performs (``POST /fhir``: a Provide
+Document Bundle or a measurement Bundle) declares them all (``action=(A, B)``): the role stage lets through a
+caller whose role may do any of them, and the service decides the one the body asks for.
+
 Cold start: models and answers are named as ``"module:Class"`` strings and imported on first use; pydantic loads
 with the first body parsed (a request without a body never loads it), PyJWT with the first token signed by an
 issuer (RS256), Powertools with the first log line.
@@ -36,7 +43,7 @@ from urllib.parse import unquote
 
 from chalicelib import observability
 from chalicelib.bootstrap import container
-from chalicelib.domain.access import Action, role_decision, roles_for
+from chalicelib.domain.access import ROLES, Action, Decision, role_decision, roles_for
 from chalicelib.domain.identity import Actor, actor_from_claims, check_nir, is_rpps
 from chalicelib.errors import (
     Conflict,
@@ -55,9 +62,10 @@ from chalicelib.errors import (
 from chalicelib.models import answers
 
 JSON = "application/json"
+FHIR_JSON = "application/fhir+json"
 # Chalice answers 415 with a body of its own to types outside this list; accept the usual ones and let
 # the body parser say what is wrong in our format.
-ACCEPTED_CONTENT_TYPES = [JSON, "application/merge-patch+json", "application/fhir+json",
+ACCEPTED_CONTENT_TYPES = [JSON, "application/merge-patch+json", "application/fhir+json", "application/json-patch+json",
                           "application/x-www-form-urlencoded", "text/plain", "application/octet-stream",
                           "multipart/form-data", "application/xml", "text/xml"]
 MAX_DEPTH = 32  # nesting of a JSON body: ens's deepest body needs 4
@@ -110,11 +118,24 @@ class RouteSpec:
     produces: str
     tag: str
     description: str = ""
+    also: tuple[Action, ...] = ()  # further actions, any one of which lets the role stage through
+    fhir: bool = False  # under /fhir: FHIR resources in and out, errors as OperationOutcome
+    resource_body: bool = False  # the body is a FHIR resource, parsed by the handler (the route has no model)
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return (self.action, *self.also) if self.action is not None else ()
 
     @property
     def roles(self) -> tuple[str, ...]:
         """Who may call it: derived from the access decision's table (empty: public)."""
-        return roles_for(self.action) if self.action is not None else ()
+        allowed = {role for action in self.actions for role in roles_for(action)}
+        return tuple(role for role in ROLES if role in allowed)
+
+    def role_refusal(self, role: str) -> Decision | None:
+        """The role stage: None when this role may do one of the route's actions, else the refusal of the first."""
+        refusals = [role_decision(role, action) for action in self.actions]
+        return None if any(r is None for r in refusals) else refusals[0]
 
 
 SPECS: list[RouteSpec] = []
@@ -204,7 +225,7 @@ def render_error(error: DomainError) -> Any:
 SEND_JSON = "send a JSON object with the header 'Content-Type: application/json'"
 
 
-def _is_json_type(content_type: str | None) -> bool:
+def is_json_type(content_type: str | None) -> bool:
     """application/json, or any +json type (application/merge-patch+json...), with or without parameters."""
     if not content_type:
         return True  # no header: the body is read as JSON
@@ -241,7 +262,7 @@ def parse_json(raw: bytes | None, content_type: str | None = None) -> Any:
                                code="invalid_json") from error
     except ValueError as error:
         where = f" (line {error.lineno}, column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
-        sent = "" if _is_json_type(content_type) else f", and it was sent as '{content_type}'"
+        sent = "" if is_json_type(content_type) else f", and it was sent as '{content_type}'"
         raise MalformedRequest(f"The request body is not valid JSON{where}{sent}: {SEND_JSON}.",
                                code="invalid_json") from error
     if _too_deep(data):
@@ -261,7 +282,7 @@ def parse_body(request: Any, model_ref: str) -> Any:
 
     content_type = request.headers.get("content-type")
     data = parse_json(request.raw_body, content_type)
-    if data is not None and not _is_json_type(content_type):
+    if data is not None and not is_json_type(content_type):
         raise UnsupportedMediaType(f"The request body was sent as '{content_type}': {SEND_JSON}.",
                                    code="unsupported_media_type")
     if data is None:
@@ -302,20 +323,30 @@ def serialise(result: Any, answer_ref: str | None) -> Any:
     return answers.serialise(result, resolve(answer_ref))
 
 
-def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str, action: Action | None = None,
-          auth: Auth = "required", body: str | None = None, response: str | None = None, status: int = 200,
-          errors: tuple[int, ...] = (), query: tuple[QueryParam, ...] = (), produces: str = JSON,
-          description: str = "", raw: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def route(blueprint: Any, path: str, method: str, *, summary: str, tag: str,
+          action: Action | tuple[Action, ...] | None = None, auth: Auth = "required", body: str | None = None,
+          response: str | None = None, status: int = 200, errors: tuple[int, ...] = (),
+          query: tuple[QueryParam, ...] = (), produces: str = JSON, description: str = "", raw: bool = False,
+          fhir: bool = False, resource_body: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a thin handler; see the module docstring. ``raw``: the JSON answer is passed as built (the OpenAPI
-    document only)."""
-    if (action is None) != (auth == "none"):
+    document only). ``fhir``: a FHIR route (``response`` names the resource type it answers); ``resource_body``:
+    its body is a FHIR resource, read as JSON and handed to the handler as parsed (``call.body``)."""
+    actions = action if isinstance(action, tuple) else (action,) if action is not None else ()
+    if (not actions) != (auth == "none"):
         raise TypeError(f"{method} {path}: a route declares the action it performs, or is public (auth='none')")
+    if fhir:
+        produces = FHIR_JSON
+        if response is None and not raw:
+            raise TypeError(f"{method} {path}: a FHIR route declares the resource type it answers (response=)")
     if produces == JSON and response is None and status != 204 and not raw:
         raise TypeError(f"{method} {path}: a JSON route declares its answer (response=)")
+    if resource_body and (body is not None or not fhir):
+        raise TypeError(f"{method} {path}: a FHIR resource body belongs to a FHIR route without a body model")
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        spec = RouteSpec(path, method, summary, auth, action, body, response, status, errors, query, produces, tag,
-                         description or (fn.__doc__ or "").strip())
+        spec = RouteSpec(path, method, summary, auth, actions[0] if actions else None, body, response, status,
+                         errors, query, produces, tag, description or (fn.__doc__ or "").strip(), also=actions[1:],
+                         fhir=fhir, resource_body=resource_body)
         SPECS.append(spec)
 
         def view(**params: Any) -> Any:
@@ -348,12 +379,14 @@ def _handle(fn: Callable[..., Any], spec: RouteSpec, request: Any, params: dict[
         if spec.auth != "none":
             call.actor = authenticate(request, required=spec.auth == "required")
         if spec.action is not None and call.actor is not None:
-            refused = role_decision(call.actor.role, spec.action)
+            refused = spec.role_refusal(call.actor.role)
             if refused is not None:  # before the body is read
                 raise Forbidden(refused.message or "Not allowed.", code=refused.code)
         params = {name: PATH_PARAMETERS.get(name, _plain)(value) for name, value in params.items()}
         if spec.body:
             call.body = parse_body(request, spec.body)
+        if spec.fhir:
+            return _fhir(spec).handle(fn, spec, call, params)
         result = fn(call, **params)
         if isinstance(result, Reply):
             if isinstance(result.body, (bytes, str)) or (result.body is None and result.status == 204):
@@ -364,11 +397,21 @@ def _handle(fn: Callable[..., Any], spec: RouteSpec, request: Any, params: dict[
             return _json_response(result.status, serialise(result.body, spec.response), result.headers)
         return _json_response(spec.status, serialise(result, spec.response))
     except DomainError as error:
-        return render_error(error)
-    except Exception:  # anything else is our fault: logged with the route template, answered without detail
+        return _fhir(spec).error(error) if spec.fhir else render_error(error)
+    except Exception as error:  # anything else is our fault: logged with the route template, answered without detail
         observability.logger().exception("unhandled error", extra={"route": f"{spec.method} {spec.path}"})
+        if spec.fhir:
+            return _fhir(spec).error(error)
         return _json_response(500, error_body("internal_error",
                                               "Something went wrong on our side; nothing was lost, try again."))
+
+
+def _fhir(spec: RouteSpec) -> Any:
+    """The FHIR ends of the pipeline (:mod:`chalicelib.api.fhirio`). Imported here, on a FHIR route's first request
+    only: it loads the FHIR model library, which no other route needs (cold start; a test holds it)."""
+    from chalicelib.api import fhirio
+
+    return fhirio
 
 
 def _log_request(spec: RouteSpec, request: Any, answer: Any, started: float) -> None:
@@ -485,11 +528,21 @@ def uniform_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:
     if getattr(response, "status_code", 200) >= 400 and isinstance(body, dict) and "Code" in body:
         code, message = _chalice_sentence(str(body["Code"]), str(body.get("Message", "")), event,
                                           dict(response.headers or {}))
+        if str(getattr(event, "path", "")).startswith("/fhir"):  # under /fhir, every error is an OperationOutcome
+            from chalicelib.api import fhirio  # the FHIR model library: on FHIR paths only (cold start)
+
+            message = message.replace("Every route is listed in GET /openapi.json.",
+                                      "GET /fhir/metadata says what the FHIR interface supports.")
+            response.body = fhirio.outcome_body(response.status_code, code, message)
+            response.headers["Content-Type"] = fhirio.CONTENT_TYPE
+            return response
         response.body = json.dumps(error_body(code, message), ensure_ascii=False)
         response.headers["Content-Type"] = "application/json; charset=utf-8"
     return response
 
 
+FHIR_NO_ROUTE = ("not_found", "There is nothing at this address: check the method and the path. GET /fhir/metadata "
+                              "says what the FHIR interface supports.")
 NO_ROUTE = error_body("not_found", "There is nothing at this address: check the method and the path. Every route is "
                                    "listed in GET /openapi.json (and, on the local stack, readable at /docs).")
 TOO_LARGE_HEADERS = error_body("headers_too_large", "The request's headers are too large (a header line longer than "

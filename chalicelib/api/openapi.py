@@ -15,6 +15,7 @@ STATUS_TEXT = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 400: "Malformed request",
     401: "Missing, expired, malformed or badly signed token, or wrong credentials",
     403: "Not allowed for this caller", 404: "Absent, or not visible to this caller", 409: "Conflicts with the state",
+    302: "Found: a redirect (Location) to a short-lived presigned URL",
     410: "Expired or closed", 413: "Too large", 415: "The body is not sent as application/json",
     422: "A value is not valid (each field at fault is named in errors)", 429: "Too many attempts",
     503: "Temporarily unavailable",
@@ -85,6 +86,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         op["security"] = []
     if spec.action is not None:
         op["x-action"] = spec.action.value
+        if spec.also:  # the body says which one the request performs (POST /fhir)
+            op["x-actions"] = [a.value for a in spec.actions]
         op["x-roles"] = list(spec.roles)  # derived from the access decision's table (domain/access.py)
     params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
               for p in _path_params(spec.path)]
@@ -103,6 +106,8 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     if spec.body:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": _request_schema(spec.body, components)}}}
+    if spec.fhir:
+        return _fhir_operation(spec, op, components)
     responses: dict[str, Any] = {}
     ok: dict[str, Any] = {"description": STATUS_TEXT.get(spec.status, "OK")}
     if spec.status != 204:
@@ -121,6 +126,51 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     for status in sorted(errors):
         responses[str(status)] = {"description": STATUS_TEXT.get(status, "Error"),
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    op["responses"] = responses
+    return op
+
+
+FHIR = "application/fhir+json"
+JSON_PATCH = "application/json-patch+json"
+
+
+def _fhir_schema(kind: str, components: dict[str, Any]) -> dict[str, Any]:
+    """A FHIR R4 resource in the OpenAPI document: its type; the resource itself is FHIR's (validated by ens with the
+    model library before it is answered)."""
+    name = f"Fhir{kind}"
+    components.setdefault(name, {
+        "type": "object", "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "const": kind}},
+        "description": f"A FHIR R4 (4.0.1) {kind} resource: https://hl7.org/fhir/R4/{kind.lower()}.html",
+    })
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _fhir_operation(spec: RouteSpec, op: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """A ``/fhir`` operation: FHIR resources in and out, every error an OperationOutcome (the statuses REST gives)."""
+    if spec.resource_body:
+        body: dict[str, Any] = {FHIR: {"schema": {"type": "object", "required": ["resourceType"],
+                                                  "properties": {"resourceType": {"type": "string"}}}}}
+        if spec.method == "PATCH":
+            body = {JSON_PATCH: {"schema": {"type": "array", "items": {"type": "object"}}}}
+        op["requestBody"] = {"required": True, "content": body}
+    responses: dict[str, Any] = {}
+    ok: dict[str, Any] = {"description": STATUS_TEXT.get(spec.status, "OK")}
+    if spec.status == 302:
+        ok["headers"] = {"Location": {"schema": {"type": "string", "format": "uri"},
+                                      "description": "The short-lived presigned URL of the bytes."}}
+    elif spec.response is not None:
+        ok["content"] = {FHIR: {"schema": _fhir_schema(spec.response, components)}}
+    responses[str(spec.status)] = ok
+    errors = set(spec.errors)
+    if spec.auth == "required":
+        errors |= {401}
+    if spec.resource_body:
+        errors |= {400, 413, 415, 422}
+    outcome = _fhir_schema("OperationOutcome", components)
+    for status in sorted(errors):
+        responses[str(status)] = {"description": STATUS_TEXT.get(status, "Error"),
+                                  "content": {FHIR: {"schema": outcome}}}
     op["responses"] = responses
     return op
 
@@ -145,7 +195,9 @@ def document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "The personal health space: account lifecycle, shared medical record, profile, agenda, "
                            "messaging, reimbursements and the catalogue of referenced apps. Errors are "
-                           "{code, message}; lists are {items, next_cursor}; times are ISO-8601 UTC.",
+                           "{code, message}; lists are {items, next_cursor}; times are ISO-8601 UTC. Under /fhir, "
+                           "the same record as FHIR R4 resources (docs/fhir.md): errors are OperationOutcome "
+                           "resources, searches are searchset Bundles.",
         },
         "servers": [{"url": "/"}],
         "paths": paths,

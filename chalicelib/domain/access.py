@@ -29,7 +29,8 @@ Rules (CONTRACT.md §2, §4-§7; Code de la santé publique L1111-15 to L1111-17
   a document the caller cannot see is absent for them (404), whatever they ask of it; an author may change only
   their own documents (403 ``not_author`` when they can see it);
 * an app reaches only the categories and directions its patient granted, while the app is online and its
-  consent is current (``consent_required``); an app never sets a visibility flag and never sees a masked or hidden
+  consent is current (``consent_required``); a SMART ``scope`` claim in its token narrows that further
+  (``insufficient_scope``), never widens it; an app never sets a visibility flag and never sees a masked or hidden
   document, its own included;
 * a conversation exists only for its two participants: the professional or establishment who started it, and
   the patient; the starter alone closes and reopens it; nobody writes in it once closed (409).
@@ -165,6 +166,13 @@ APP_SCOPES: Mapping[Action, tuple[str, str]] = {
     A.READ_VACCINATIONS: ("vaccinations", "read"),
     A.WRITE_VACCINATIONS: ("vaccinations", "write"),
 }
+
+# Looking a patient up (FHIR ``Patient?identifier=``, the DMP's "does a record exist" TD0.2): whoever may read the
+# patient's data (the first group) sees their identity; whoever may only feed or list the record (the second) sees
+# that the space exists and whether it is active. Each is decided as its own action, by the rules below.
+IDENTITY_ACTIONS = (A.READ_PROFILE, A.READ_VACCINATIONS, A.READ_MEASUREMENTS)
+EXISTENCE_ACTIONS = (A.LIST_DOCUMENTS, A.ADD_DOCUMENT, A.WRITE_MEASUREMENTS, A.WRITE_VACCINATIONS, A.WRITE_AGENDA)
+PATIENT_LOOKUP_ACTIONS = IDENTITY_ACTIONS + EXISTENCE_ACTIONS
 
 # -- the role stage: one table ------------------------------------------------------------------------------------
 ROLE_ACTIONS: Mapping[str, frozenset[Action]] = {
@@ -632,6 +640,10 @@ def _app(actor: Actor, action: Action, facts: PatientFacts, now: dt.datetime,
     if consent is None or scope not in consent.grants or scope not in app.data_access:
         return deny(Denial.CONSENT_REQUIRED, "consent_required",
                     f"The patient has not granted this app {scope[1]} access to {scope[0]}.")
+    if actor.scopes is not None and scope not in actor.scopes:  # a SMART scope claim narrows, never widens
+        return deny(Denial.FORBIDDEN, "insufficient_scope",
+                    f"This app's token does not carry a SMART scope for {scope[1]} access to {scope[0]}, although "
+                    "the patient granted it: ask the authorisation server for that scope.")
     if document is not None:
         if not document_visible(actor, Mode.APP, facts, document):
             return _document_not_found()

@@ -59,6 +59,22 @@ class Measurement:
     effective_at: dt.datetime
     source: Party
     recorded_at: dt.datetime
+    device: str | None = None  # the Device that measured it (a connected device, ANS Mesures de santé)
+
+
+@dataclass(frozen=True)
+class Device:
+    """A measuring device in a patient's space (ANS Mesures de santé: a PhdDevice), known by one of its identifiers
+    (``system``, ``value``: ``urn:oid:...`` and the device's own id), registered once (a conditional create)."""
+
+    device_id: str
+    system: str
+    value: str
+    registered_at: dt.datetime
+    registered_by: Party
+    manufacturer: str | None = None
+    model: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,7 @@ class Document:
     author: Author
     created_at: dt.datetime
     status: Status = Status.PENDING
-    source: str = "upload"  # upload (presigned PUT) | inbox (laboratory or hospital drop)
+    source: str = "upload"  # upload (presigned PUT) | inbox (laboratory or hospital drop) | fhir (ITI-65)
     masked: bool = False
     hidden_from_patient: bool = False
     hidden_from_representatives: bool = False  # a minor's secret (L1111-5): never shown to representatives, carers
@@ -165,6 +165,7 @@ class Document:
     object_version: str | None = None
     rejection: str | None = None
     available_at: dt.datetime | None = None
+    sha1: str | None = None  # base64 SHA-1 of the accepted bytes (FHIR Attachment.hash); None before it was kept
     version: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -197,12 +198,13 @@ class Document:
                              hidden_from_representatives=self.hidden_from_representatives)
 
     # -- rules --------------------------------------------------------------------------------------------------
-    def make_available(self, version_id: str | None, now: dt.datetime) -> None:
+    def make_available(self, version_id: str | None, now: dt.datetime, sha1: str | None = None) -> None:
         if self.status != Status.PENDING:
             raise Conflict("This document has already been processed.", code="already_processed")
         self.status = Status.AVAILABLE
         self.object_version = version_id
         self.available_at = now
+        self.sha1 = sha1
 
     def reject(self, reason: str) -> None:
         if self.status != Status.PENDING:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from chalicelib.domain.smart import scope_claim
 from chalicelib.errors import InvalidInput, Unauthenticated
 
 ROLES: tuple[str, ...] = ("patient", "professional", "establishment", "agent", "app")
@@ -107,6 +108,8 @@ class Actor:
     finess: str | None = None
     app_id: str | None = None
     samu: bool = False
+    # an app token's SMART scope claim, as the grants it narrows the consent to (None: no claim, the consent decides)
+    scopes: frozenset[tuple[str, str]] | None = None
 
     @property
     def id(self) -> str:
@@ -178,5 +181,10 @@ def actor_from_claims(claims: dict[str, Any]) -> Actor:
         app_id = claims.get("app_id")
         if not isinstance(app_id, str) or not app_id or nir_problem(claims.get("ins")):
             raise Unauthenticated("An app token needs 'app_id' and a valid 'ins' claim.", code="invalid_token")
-        return Actor(role=role, app_id=app_id, ins=normalise_nir(str(claims["ins"])))
+        try:
+            scopes = scope_claim(claims.get("scope"))
+        except InvalidInput as error:
+            raise Unauthenticated(f"The token's 'scope' claim is not valid: {error.message}",
+                                  code="invalid_token") from error
+        return Actor(role=role, app_id=app_id, ins=normalise_nir(str(claims["ins"])), scopes=scopes)
     return Actor(role="agent")

@@ -73,17 +73,21 @@ def party_reference(party: PartyInput | Author) -> Any:
 # -- Patient ------------------------------------------------------------------------------------------------------
 def patient(account: Any) -> Any:
     """The Patient of a space (DMP mapping TD0.2): INS-NIR identifier, ``active`` while the space is open or
-    active. ``account`` is a :class:`chalicelib.domain.accounts.Account` (or anything with its attributes)."""
+    active. ``account`` is a :class:`chalicelib.services.lifecycle.PatientRecord` (or an
+    :class:`~chalicelib.domain.accounts.Account`): without a name (a caller who may only feed the record), the
+    Patient carries its identifier, sex (read from the INS) and state only."""
     from chalicelib.domain.identity import sex_of
 
-    ins = account.nir
+    ins = getattr(account, "ins", None) or account.nir
     status = getattr(account.status, "value", account.status)
+    named = bool(account.family_name or account.given_name)
     return resource(
         "Patient", id=ins, meta=resource("Meta", profile=[codes.FR_CORE_PATIENT]),
         identifier=[resource("Identifier", use="official", system=codes.INS_NIR, value=ins,
                              type=concept(codes.FR_CORE_V2_0203, "INS-NIR", "NIR définitif"))],
         active=status in LIVE_SPACE,
-        name=[resource("HumanName", use="official", family=account.family_name, given=[account.given_name])],
+        name=[resource("HumanName", use="official", family=account.family_name,
+                       given=[account.given_name] if account.given_name else None)] if named else None,
         gender="male" if sex_of(ins) == "M" else "female",
         birthDate=account.birth_date.isoformat() if account.birth_date else None)
 

@@ -57,6 +57,18 @@ def parse_patch(operations: Any, current: dict[str, Any]) -> DocumentChange:
     :func:`chalicelib.fhir.build.document_reference`) and say what changed."""
     import jsonpatch
 
+    check_operations(operations)
+    try:
+        patched = jsonpatch.apply_patch(current, operations)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as error:
+        raise InvalidInput(f"The JSON Patch cannot be applied to this DocumentReference: {error}.",
+                           code="patch_failed") from error
+    return _change(current, patched)
+
+
+def check_operations(operations: Any) -> None:
+    """What can be said of a JSON Patch without the document: its shape (400) and the elements it touches (422).
+    Nothing here depends on the document, so it may run before the decision on it."""
     if not isinstance(operations, list) or not operations:
         raise MalformedRequest("The body must be a JSON Patch: a list of operations such as "
                                '[{"op": "replace", "path": "/securityLabel/0", "value": {...}}].',
@@ -71,12 +83,6 @@ def parse_patch(operations: Any, current: dict[str, Any]) -> DocumentChange:
             if path is not None and not any(path == a or path.startswith(a + "/") for a in ALLOWED):
                 raise InvalidInput(f"The operation {position} changes '{path}': only status and securityLabel can "
                                    "be changed on a DocumentReference.", code="not_patchable", field=path)
-    try:
-        patched = jsonpatch.apply_patch(current, operations)
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as error:
-        raise InvalidInput(f"The JSON Patch cannot be applied to this DocumentReference: {error}.",
-                           code="patch_failed") from error
-    return _change(current, patched)
 
 
 def _change(before: dict[str, Any], after: dict[str, Any]) -> DocumentChange:

@@ -18,7 +18,8 @@ the envelope and JSON escaping), which carries documents up to :func:`max_inline
 inline, as IHE MHD expects. Larger documents - up to ens's 5,000,000-byte limit - take two steps that keep their
 bytes out of Lambda, as IHE MHD allows for content "hosted elsewhere" (ITI-65 §2:3.65.4.1.2.1):
 
-1. ``POST /fhir/Binary/$upload`` with a Parameters resource (``contentType``, ``size``, ``hash`` = base64 SHA-1)
+1. ``POST /fhir/Binary/$upload`` with a Parameters resource (``patient``: the INS-NIR identifier or
+   ``Patient/{ins}`` of the record it is for, ``contentType``, ``size``, ``hash`` = base64 SHA-1)
    answers a Parameters resource with ``binary`` (``Binary/{id}``), a short-lived presigned ``uploadUrl`` and the
    headers to send (:func:`upload_headers`: S3 itself checks the SHA-1 through ``x-amz-checksum-sha1``);
 2. the client PUTs the bytes to S3, then POSTs the ITI-65 Bundle whose DocumentReference has
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.errors import InvalidInput, PayloadTooLarge
+from chalicelib.fhir import codes
 from chalicelib.fhir.model import resource
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # 10,485,760 bytes
@@ -93,30 +95,45 @@ def sha1_bytes(value: str, field: str) -> bytes:
 
 @dataclass(frozen=True)
 class UploadRequest:
-    """A request for a staged upload: what the client will PUT."""
+    """A request for a staged upload: what the client will PUT, for which patient's record."""
 
     content_type: str
     size: int
     sha1: str  # base64, as Attachment.hash
+    ins: str = ""  # the patient the document is for (the access decision is that of adding a document to them)
 
 
 def parse_upload_request(data: Any) -> UploadRequest:
-    """Read the Parameters of ``POST /fhir/Binary/$upload``: ``contentType``, ``size``, ``hash``."""
+    """Read the Parameters of ``POST /fhir/Binary/$upload``: ``patient``, ``contentType``, ``size``, ``hash``."""
     from chalicelib.domain.documents import check_declaration
     from chalicelib.fhir.model import parse
+    from chalicelib.fhir.search import patient_from_identifier, patient_from_reference
 
     parameters = parse(data, "Parameters")
     values: dict[str, Any] = {}
     for parameter in parameters.parameter or []:
         for attribute in ("valueCode", "valueString", "valueUnsignedInt", "valueInteger", "valuePositiveInt",
-                          "valueBase64Binary"):
+                          "valueBase64Binary", "valueIdentifier", "valueReference"):
             value = getattr(parameter, attribute, None)
             if value is not None:
                 values[parameter.name] = value
-    missing = [name for name in ("contentType", "size", "hash") if name not in values]
+    missing = [name for name in ("patient", "contentType", "size", "hash") if name not in values]
     if missing:
-        raise InvalidInput(f"The Parameters must give {', '.join(missing)} (contentType, size in bytes, hash: base64 "
-                           "SHA-1).", code="missing_field", expressions=[f"Parameters.parameter:{m}" for m in missing])
+        raise InvalidInput(f"The Parameters must give {', '.join(missing)} (patient: the INS-NIR identifier, "
+                           "contentType, size in bytes, hash: base64 SHA-1).", code="missing_field",
+                           expressions=[f"Parameters.parameter:{m}" for m in missing])
+    patient = values["patient"]
+    if isinstance(patient, str):
+        ins = patient_from_identifier(patient, "patient")
+    elif getattr(patient, "value", None) is not None:  # an Identifier
+        ins = patient_from_identifier(f"{patient.system or ''}|{patient.value}", "patient")
+    elif getattr(patient, "reference", None):
+        ins = patient_from_reference(patient.reference, "patient")
+    elif getattr(patient, "identifier", None) is not None and patient.identifier.value:
+        ins = patient_from_identifier(f"{patient.identifier.system or ''}|{patient.identifier.value}", "patient")
+    else:
+        raise InvalidInput(f"The parameter 'patient' must name the patient by INS-NIR ({codes.INS_NIR}).",
+                           code="missing_field", field="patient")
     size = values["size"]
     if not isinstance(size, int) or isinstance(size, bool):
         raise InvalidInput("The parameter 'size' must be a whole number of bytes.", code="invalid_size", field="size")
@@ -125,7 +142,7 @@ def parse_upload_request(data: Any) -> UploadRequest:
     digest = raw_hash if isinstance(raw_hash, bytes) else sha1_bytes(str(raw_hash), "hash")
     if len(digest) != SHA1_BYTES:
         raise InvalidInput("The parameter 'hash' must be a SHA-1 (20 bytes).", code="invalid_hash", field="hash")
-    return UploadRequest(content_type, size, base64.b64encode(digest).decode())
+    return UploadRequest(content_type, size, base64.b64encode(digest).decode(), ins)
 
 
 def upload_headers(upload: UploadRequest) -> dict[str, str]:

@@ -22,25 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.access import Action
+from chalicelib.domain.access import PATIENT_LOOKUP_ACTIONS, Action
+from chalicelib.domain.smart import RESOURCE_CATEGORY, Grant, grants_of_scope, grants_of_scopes
 from chalicelib.errors import InvalidInput
 
-Grant = tuple[str, str]  # (data category, direction)
+__all__ = ["INTERACTIONS", "RESOURCE_CATEGORY", "Grant", "Interaction", "grants_of_scope", "grants_of_scopes",
+           "interaction", "scope_table", "scopes_of_grants"]
 
-RESOURCE_CATEGORY: dict[str, str] = {
-    "DocumentReference": "documents",
-    "Binary": "documents",
-    "List": "documents",
-    "Observation": "measurements",
-    "Device": "measurements",
-    "Immunization": "vaccinations",
-    "AllergyIntolerance": "profile",
-    "Appointment": "agenda",
-}
 SCOPED_RESOURCES = ("DocumentReference", "Observation", "Immunization", "AllergyIntolerance")
 READ_INTERACTIONS = ("read", "search")
 WRITE_INTERACTIONS = ("create", "update", "patch", "delete")
-V2_LETTERS = {"c": "write", "r": "read", "u": "write", "d": "write", "s": "read"}
 
 
 @dataclass(frozen=True)
@@ -55,13 +46,12 @@ class Interaction:
 
 
 INTERACTIONS: tuple[Interaction, ...] = (
-    Interaction("Patient", "search", (Action.LIST_DOCUMENTS, Action.ADD_DOCUMENT, Action.READ_MEASUREMENTS,
-                                      Action.WRITE_MEASUREMENTS), None),
+    Interaction("Patient", "search", PATIENT_LOOKUP_ACTIONS, None),
     Interaction("DocumentReference", "search", (Action.LIST_DOCUMENTS,), ("documents", "read")),
     Interaction("DocumentReference", "read", (Action.READ_DOCUMENT,), ("documents", "read")),
     Interaction("DocumentReference", "create", (Action.ADD_DOCUMENT,), ("documents", "write"), "transaction"),
-    Interaction("DocumentReference", "patch", (Action.MASK_DOCUMENT, Action.HIDE_DOCUMENT, Action.DELETE_DOCUMENT),
-                None),  # the patient's and the author's: never an app's
+    Interaction("DocumentReference", "patch", (Action.UPDATE_DOCUMENT, Action.DELETE_DOCUMENT),
+                None),  # as REST's PATCH and DELETE: the patient's and the author's, never an app's
     Interaction("Binary", "read", (Action.READ_DOCUMENT,), ("documents", "read")),
     Interaction("Binary", "create", (Action.ADD_DOCUMENT,), ("documents", "write"), "transaction"),
     Interaction("Binary", "operation", (Action.ADD_DOCUMENT,), ("documents", "write"), "$upload"),
@@ -80,42 +70,6 @@ def interaction(resource: str, kind: str) -> Interaction:
         if item.resource == resource and item.interaction == kind:
             return item
     raise InvalidInput(f"ens does not implement {kind} on {resource}.", code="unsupported_interaction")
-
-
-def grants_of_scope(scope: str) -> frozenset[Grant]:
-    """The consent a SMART scope stands for: ``patient/Observation.write`` -> {(measurements, write)};
-    ``patient/*.read`` -> read of every category; v2 ``patient/DocumentReference.rs`` -> {(documents, read)}."""
-    context, _, rest = scope.partition("/")
-    resource, _, access = rest.partition(".")
-    if context not in ("patient", "user") or not resource or not access:
-        raise InvalidInput(f"'{scope}' is not a SMART on FHIR resource scope (patient/Resource.read).",
-                           code="invalid_scope", field="scope")
-    if access in ("read", "write", "*"):
-        directions = {"read", "write"} if access == "*" else {access}
-    elif set(access) <= set(V2_LETTERS):
-        directions = {V2_LETTERS[letter] for letter in access}
-    else:
-        raise InvalidInput(f"'{scope}' has an unknown access '{access}' (read, write, * or SMART v2 cruds).",
-                           code="invalid_scope", field="scope")
-    if resource == "Patient":
-        return frozenset()  # implied by any grant: an app sees the Patient it acts for
-    if resource == "*":
-        categories = set(RESOURCE_CATEGORY.values())
-    elif resource in RESOURCE_CATEGORY:
-        categories = {RESOURCE_CATEGORY[resource]}
-    else:
-        raise InvalidInput(f"'{scope}' names {resource}, which ens does not open to apps.", code="invalid_scope",
-                           field="scope")
-    return frozenset((c, d) for c in categories for d in directions)
-
-
-def grants_of_scopes(scopes: str | list[str]) -> frozenset[Grant]:
-    items = scopes.split() if isinstance(scopes, str) else scopes
-    out: frozenset[Grant] = frozenset()
-    for scope in items:
-        if scope.startswith(("patient/", "user/")):
-            out |= grants_of_scope(scope)
-    return out
 
 
 SCOPE_RESOURCE = {"Binary": "DocumentReference", "List": "DocumentReference", "Device": "Observation"}

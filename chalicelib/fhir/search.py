@@ -35,6 +35,7 @@ from chalicelib.fhir import codes
 DEFAULT_COUNT = 50  # as the REST listings
 MAX_COUNT = 100
 CURSOR = "_cursor"
+SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: a str that is not UTF-8 text
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,14 @@ PATIENT_PARAMS = (
     SearchParam("patient", "reference", "The patient: Patient/{INS} (or the INS alone)."),
     SearchParam("patient.identifier", "token", f"The patient's INS-NIR: {codes.INS_NIR}|{{INS}} (chained)."),
 )
+TOTAL = "_total"
+TOTAL_MODES = ("none", "estimate", "accurate")
 PAGING_PARAMS = (
     SearchParam("_count", "number", f"Page size, 1-{MAX_COUNT} (default {DEFAULT_COUNT})."),
     SearchParam(CURSOR, "special", "The cursor of the next page, as given in Bundle.link 'next'."),
+    SearchParam(TOTAL, "special", "accurate (default: Bundle.total on every page, a count over the patient's "
+                                  "items) or none (no count: total only when it is known for free, on the last "
+                                  "page); estimate is read as accurate."),
 )
 SEARCH_PARAMS: dict[str, tuple[SearchParam, ...]] = {
     "Patient": (
@@ -241,6 +247,7 @@ class Search:
     codes: frozenset[str] = frozenset()
     security_labels: frozenset[str] = frozenset()
     when: TimeRange = field(default_factory=TimeRange)
+    total_mode: str = "accurate"  # _total: none skips the count of the matches
     canonical: tuple[tuple[str, str], ...] = ()  # the parameters, normalised, for links and the cursor binding
 
     @property
@@ -275,8 +282,15 @@ class Search:
         return self.when.contains(at)
 
     # links ---------------------------------------------------------------------------------------------------
+    @property
+    def counted(self) -> bool:
+        """Whether the answer gives ``total`` on every page (a count), or only when it is free (``_total=none``)."""
+        return self.total_mode != "none"
+
     def url(self, base: str, cursor: str | None = None, matched: int | None = None) -> str:
         params = [*self.canonical, ("_count", str(self.count))]
+        if not self.counted:
+            params.append((TOTAL, self.total_mode))
         if cursor:
             params.append((CURSOR, encode_cursor(cursor, matched or 0, self.fingerprint)))
         return f"{base.rstrip('/')}/{self.resource_type}?{urlencode(params)}"
@@ -301,6 +315,20 @@ def _values(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _is_text(value: str) -> bool:
+    """Whether ``value`` encodes as UTF-8 (no lone surrogate, which a decoded query string can still carry)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(value: str) -> str:
+    """``value`` with any lone surrogate replaced by U+FFFD, so that an answer echoing it stays valid UTF-8."""
+    return SURROGATE.sub("\ufffd", value)
+
+
 def parse_search(resource_type: str, params: Mapping[str, Any], *, lenient: bool = False) -> Search:
     """Read the query string of a search on ``resource_type`` (values may be lists: repeated parameters AND,
     comma-separated values OR). ``lenient`` (``Prefer: handling=lenient``) ignores unknown parameters."""
@@ -310,6 +338,10 @@ def parse_search(resource_type: str, params: Mapping[str, Any], *, lenient: bool
                                "supports).", code="unsupported_resource")
     found: dict[str, list[str]] = {}
     for name, value in _values(params):
+        if not (_is_text(name) and _is_text(value)):  # a lone surrogate: not text any client meant to send
+            shown = printable(name)
+            raise MalformedRequest(f"The search parameter '{shown}' has characters that are not valid text "
+                                   "(encode the query string as UTF-8).", code="invalid_characters", field=shown)
         base_name, _, modifier = name.partition(":")
         if base_name in IGNORED:
             continue
@@ -411,6 +443,16 @@ def _count(found: dict[str, list[str]]) -> int:
     return count
 
 
+def _total(found: dict[str, list[str]]) -> str:
+    raw = _one(found, TOTAL)
+    if raw is None or raw == "":
+        return "accurate"
+    if raw not in TOTAL_MODES:
+        raise InvalidInput(f"The parameter '{TOTAL}' must be one of {', '.join(TOTAL_MODES)}, not '{raw}'.",
+                           code="invalid_total", field=TOTAL)
+    return raw
+
+
 def _patient(resource_type: str, found: dict[str, list[str]]) -> str:
     if resource_type == "Patient":
         candidates = [patient_from_identifier(v, "identifier") for v in found.get("identifier", [])]
@@ -442,7 +484,7 @@ def _build(resource_type: str, found: dict[str, list[str]]) -> Search:
         categories=_tokens(found, "category", codes.ENS_CATEGORY, _category),
         codes=_tokens(found, "code", codes.LOINC, _measurement),
         security_labels=_tokens(found, "security-label", codes.TRE_A07, _label),
-        when=when)
+        when=when, total_mode=_total(found))
     search = replace(search, canonical=_canonical(search))
     raw = _one(found, CURSOR)
     if raw:

@@ -135,6 +135,19 @@ class AccessService:
         """Decide ``action`` on the space of ``ins`` (or on the caller's own, or none); raise 403/404 on refusal."""
         return self._grant(actor, action, ins, self._load(actor, ins))
 
+    def check_first(self, actor: Actor, actions: Sequence[Action], ins: str) -> Grant:
+        """The grant of the first of ``actions`` the decision allows on the space of ``ins`` (one load of the facts);
+        the refusal of the first action when none is allowed."""
+        facts = self._load(actor, ins)
+        refused: DomainError | None = None
+        for action in actions:
+            try:
+                return self._grant(actor, action, ins, facts)
+            except DomainError as error:
+                refused = refused or error
+        assert refused is not None, "no action to decide"
+        raise refused
+
     def check_conversation(self, actor: Actor, action: Action, conversation: Conversation | None) -> Grant:
         """Decide ``action`` on a conversation (None: no such conversation, which is what strangers get too)."""
         ins = conversation.patient_ins if conversation is not None else None

@@ -2,7 +2,12 @@
 
 Exactly once, whatever the delivery: a replayed, duplicated or out-of-order event never creates a second
 document. An upload only moves its document from ``pending`` (a conditional, versioned write); an inbox file
-becomes the document whose id is derived from the object's bucket, key and version (a conditional create).
+becomes the document whose id is derived from the object's bucket, key and version (a conditional create). A
+document submitted through FHIR (ITI-65) is published by its request; the event of its bytes only finishes what is
+owed (the patient's notice).
+
+Each accepted document keeps the SHA-1 of its bytes (FHIR ``Attachment.hash``): S3 computes it for an inbox file's
+server-side copy; an upload is hashed as the single GET that checks it streams the object (bounded memory).
 
 Nothing dropped is ever lost, and nothing is published on a doubt: a file that cannot be ingested — a key that is
 not ``inbox/{finess}/{file name}``, missing or invalid metadata, a flag that is not plainly ``true`` or ``false``,
@@ -131,14 +136,17 @@ class IngestService:
         def step() -> dict[str, Any]:
             doc = self.documents.find(document_id)
             if doc is None:
+                if self._gone(key, version):  # a FHIR submission that failed removed the bytes it had written
+                    return {"outcome": "gone", "document_id": document_id}
                 raise RetryLater(f"document {document_id} not visible yet")
             if doc.status != Status.PENDING:
                 self._follow_up(doc)  # a delivery that failed after committing left its notice owed
-                return {"outcome": "duplicate", "document_id": document_id}
+                # a document submitted through FHIR (ITI-65) was checked and published before its bytes' event came
+                return {"outcome": "provided" if doc.source == "fhir" else "duplicate", "document_id": document_id}
             replaced: Document | None = None
             account = self.accounts.get(doc.ins)
             try:
-                stored = self.store.read_head(self.documents_bucket, key, version)
+                stored = self.store.read_head(self.documents_bucket, key, version, digest=True)  # head and SHA-1
             except ObjectGone:
                 return {"outcome": "gone", "document_id": document_id}
             problem = None if account and account.status.value in LIVE else (
@@ -147,7 +155,7 @@ class IngestService:
             if problem:
                 doc.reject(problem[1])
             else:
-                doc.make_available(stored.version_id, self.clock.now())
+                doc.make_available(stored.version_id, self.clock.now(), stored.sha1)
                 if doc.author.role != "patient":
                     doc.extra[FOLLOW_UP] = ["notice"]
                 if doc.replaces:
@@ -197,14 +205,15 @@ class IngestService:
             if earlier is not None:
                 self._follow_up(earlier)  # an earlier delivery failed after committing: finish its effects
         else:
-            copy_version = self.store.copy(self.inbox_bucket, key, stored.version_id, self.documents_bucket,
-                                           f"documents/{document_id}")
+            # server-side, S3 computing the SHA-1 as it writes the copy: the bytes never pass through the function
+            copy_version, sha1 = self.store.copy_with_sha1(self.inbox_bucket, key, stored.version_id,
+                                                           self.documents_bucket, f"documents/{document_id}")
             doc = Document(
                 document_id=document_id, ins=plan.ins, title=plan.title, type_code=plan.type_code,
                 category=plan.category, content_type=plan.content_type, size=stored.size,
                 author=Author("establishment", owner, rpps=plan.author_rpps), created_at=at,
                 status=Status.AVAILABLE, source="inbox", hidden_from_patient=plan.hidden,
-                object_version=copy_version, available_at=self.clock.now(),
+                object_version=copy_version, available_at=self.clock.now(), sha1=sha1,
                 extra={"inbox_key": key, FOLLOW_UP: ["log", "notice"]},
             )
             if self.documents.add_once(doc, fingerprint):
@@ -212,6 +221,14 @@ class IngestService:
                 self._follow_up(doc)
         self.store.delete_version(self.inbox_bucket, key, stored.version_id)
         return {"outcome": outcome, "document_id": document_id}
+
+    def _gone(self, key: str, version: str | None) -> bool:
+        """Whether the object of an event no longer exists (deleted since: nothing will ever point at it)."""
+        try:
+            self.store.read_head(self.documents_bucket, key, version)
+        except ObjectGone:
+            return True
+        return False
 
     def _follow_up(self, doc: Document) -> None:
         """The effects owed once a document is committed: the access-log entry of an inbox file, then the

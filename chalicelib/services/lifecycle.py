@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.access import Action
+from chalicelib.domain.access import IDENTITY_ACTIONS, PATIENT_LOOKUP_ACTIONS, Action
 from chalicelib.domain.accounts import (
     ENROLMENT_NOTICE,
     Account,
@@ -85,6 +85,19 @@ class FamilyLinks(Protocol):
     def links(self, member: str) -> list[HelpLink]:
         """The people ``member`` helps and the children they represent by invitation (accepted)."""
         ...
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A space looked up by its INS (FHIR ``Patient?identifier=``, the DMP's "does a record exist"): whether it is
+    open or active, and the person's identity for a caller who may read their data (None for one who may only
+    feed the record: they learn that the space exists, nothing of the person)."""
+
+    ins: str
+    status: str
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -392,6 +405,23 @@ class LifecycleService:
         ]  # a carer a representative chose for a minor stops at 18 (the access decision says so too)
         return Space(account.nir, account.status.value, account.given_name, account.family_name,
                      account.birth_date, dependants, helped)
+
+    def patient(self, actor: Actor, ins: str) -> PatientRecord | None:
+        """The space of ``ins`` as the caller may know it (None: there is no space, for them or at all). Decided as
+        reading the patient's data (identity shown) or, failing that, as feeding or listing the record (existence
+        only): :data:`chalicelib.domain.access.PATIENT_LOOKUP_ACTIONS`; any other refusal is REST's (403)."""
+        try:
+            grant = self.access.check_first(actor, PATIENT_LOOKUP_ACTIONS, ins)
+        except NotFound:
+            return None
+        account = self.accounts.get(ins)
+        if account is None or account.status not in (Status.OPEN, Status.ACTIVE):
+            return None
+        grant.log("read_patient")
+        if grant.action not in IDENTITY_ACTIONS:
+            return PatientRecord(account.nir, account.status.value)
+        return PatientRecord(account.nir, account.status.value, account.given_name, account.family_name,
+                             account.birth_date)
 
     def close(self, actor: Actor, body: ClosureRequest) -> str:
         self.access.check(actor, Action.CLOSE_SPACE)

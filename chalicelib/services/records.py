@@ -8,7 +8,7 @@ logged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,13 +17,16 @@ from chalicelib.domain.authorization_matrix import document_type, normalise_cate
 from chalicelib.domain.documents import Author, Document, Status, check_declaration
 from chalicelib.domain.identity import Actor
 from chalicelib.domain.results import Downloadable, Page
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.ports import Clock, Ids, ObjectStore
 from chalicelib.services.access import AccessService, Grant
 from chalicelib.services.versioned import retrying
 
 if TYPE_CHECKING:
     from chalicelib.models.records import DocumentCreate, DocumentPatch
+
+
+FOREIGN_SPACE = ("forbidden", "wrong_patient")  # refusal codes that mean "a space you do not act for"
 
 
 class DocumentRepository(Protocol):
@@ -37,10 +40,38 @@ class DocumentRepository(Protocol):
     def save(self, *docs: Document) -> None: ...
     def page(self, ins: str, limit: int, cursor: str | None, accept: Callable[[Document], bool],
              category: str | None = None, type_code: str | None = None) -> Page[Document]: ...
+    def add_all(self, docs: Sequence[Document], superseded: Sequence[Document] = ()) -> None:
+        """Create ``docs`` and save ``superseded`` (versioned) in one transaction; ConcurrentUpdate otherwise."""
+        ...
+    def count(self, ins: str, accept: Callable[[Document], bool]) -> int:
+        """How many undeleted documents pass ``accept``, which sees what the decision and the search filters read
+        (facts, type, category, status, flags, dates), never the title, format or size."""
+        ...
     def all_for(self, ins: str) -> list[Document]: ...
     def erase(self, ins: str) -> int:
         """Every document of the patient (and the inbox markers), nothing else of the space."""
         ...
+
+
+class DocumentChange(Protocol):
+    """A change of a document's visibility or life, however it was asked (FHIR's JSON Patch): None keeps a flag."""
+
+    @property
+    def masked(self) -> bool | None: ...
+    @property
+    def hidden_from_patient(self) -> bool | None: ...
+    @property
+    def delete(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class DocumentSearch:
+    """A page of the documents the caller may see that match a search, and how many match in all (None when not
+    asked for and not known for free)."""
+
+    items: list[Document]
+    next_cursor: str | None
+    total: int | None
 
 
 @dataclass(frozen=True)
@@ -103,17 +134,46 @@ class RecordService:
         def step() -> Document:
             grant = self.access.check(actor, Action.UPDATE_DOCUMENT, ins)
             doc = self._visible(grant, ins, document_id)
-            if patch.masked is not None:
-                grant.require(doc.facts(), Action.MASK_DOCUMENT)
-                doc.masked = patch.masked
-            if patch.hidden_from_patient is not None:
-                grant.require(doc.facts(), Action.HIDE_DOCUMENT)
-                doc.hidden_from_patient = patch.hidden_from_patient
-            if patch.hidden_from_representatives is not None:
-                grant.require(doc.facts(), Action.HIDE_FROM_REPRESENTATIVES)
-                doc.hidden_from_representatives = patch.hidden_from_representatives
-            self.documents.save(doc)
-            grant.log("update_document", document_id)
+            self._flag(grant, doc, patch.masked, patch.hidden_from_patient, patch.hidden_from_representatives)
+            return doc
+
+        return retrying(step, "the document")
+
+    def _flag(self, grant: Grant, doc: Document, masked: bool | None, hidden: bool | None,
+              hidden_from_representatives: bool | None = None) -> None:
+        """Mask or unmask (the patient), hide or show (the author: from the patient, or from the legal
+        representatives and carers), each decided on its own, then save and log."""
+        if masked is not None:
+            grant.require(doc.facts(), Action.MASK_DOCUMENT)
+            doc.masked = masked
+        if hidden is not None:
+            grant.require(doc.facts(), Action.HIDE_DOCUMENT)
+            doc.hidden_from_patient = hidden
+        if hidden_from_representatives is not None:
+            grant.require(doc.facts(), Action.HIDE_FROM_REPRESENTATIVES)
+            doc.hidden_from_representatives = hidden_from_representatives
+        self.documents.save(doc)
+        grant.log("update_document", doc.document_id)
+
+    def amend(self, actor: Actor, document_id: str, change: Callable[[Document], DocumentChange]) -> Document:
+        """A document known by its id alone (FHIR's ``PATCH DocumentReference/{id}``): ``change`` reads the document
+        the caller may change into what is asked — masking, hiding, deletion — each then decided and done exactly
+        as :meth:`update` and :meth:`delete` do it. ``change`` sees the document only once the decision let the
+        caller change it: one it cannot see is absent (404), whatever the patch would test."""
+        located = self.documents.find(document_id)
+        if located is None:
+            raise NotFound("No such document.", code="not_found")
+        ins = located.ins
+
+        def step() -> Document:
+            grant = self._check_by_id(actor, Action.UPDATE_DOCUMENT, ins)
+            doc = self._visible(grant, ins, document_id)
+            wanted = change(doc)
+            if wanted.delete:
+                grant.require(doc.facts(), Action.DELETE_DOCUMENT)
+                self._delete(grant, doc)
+            elif wanted.masked is not None or wanted.hidden_from_patient is not None:
+                self._flag(grant, doc, wanted.masked, wanted.hidden_from_patient)
             return doc
 
         return retrying(step, "the document")
@@ -123,12 +183,14 @@ class RecordService:
 
         def step() -> None:
             grant = self.access.check(actor, Action.DELETE_DOCUMENT, ins)
-            doc = self._visible(grant, ins, document_id)
-            doc.delete(f"{actor.role}#{actor.id}", self.clock.now())
-            self.documents.save(doc)
-            grant.log("delete_document", document_id)
+            self._delete(grant, self._visible(grant, ins, document_id))
 
         retrying(step, "the document")
+
+    def _delete(self, grant: Grant, doc: Document) -> None:
+        doc.delete(f"{grant.actor.role}#{grant.actor.id}", self.clock.now())
+        self.documents.save(doc)
+        grant.log("delete_document", doc.document_id)
 
     # -- reading ------------------------------------------------------------------------------------------------
     def listing(self, actor: Actor, ins: str, limit: int, cursor: str | None, category: str | None = None,
@@ -145,11 +207,54 @@ class RecordService:
         grant.log("list_documents")
         return page
 
+    def search(self, actor: Actor, ins: str, limit: int, cursor: str | None, matches: Callable[[Document], bool],
+               total: bool = True, before: int = 0) -> DocumentSearch:
+        """The listing with the filters of a search (FHIR ITI-67: status, types, categories, dates, labels):
+        exactly the documents :meth:`listing` shows, decided one by one as it decides them, with the same entry in
+        the access log and the same AWS calls. ``total``: how many match in all, by a count pass over the patient's
+        documents (:meth:`DocumentRepository.count`) when it is not known for free — on the last page it is the
+        ``before`` matches of the pages before plus this page's."""
+        grant = self.access.check(actor, Action.LIST_DOCUMENTS, ins)
+
+        def accept(doc: Document) -> bool:
+            return matches(doc) and grant.sees(doc.facts())
+
+        page = self.documents.page(ins, limit, cursor, accept)
+        if page.next_cursor is None:
+            count: int | None = before + len(page.items)
+        else:
+            count = self.documents.count(ins, accept) if total else None
+        grant.log("list_documents")
+        return DocumentSearch(page.items, page.next_cursor, count)
+
     def get(self, actor: Actor, ins: str, document_id: str) -> Downloadable[Document]:
         grant = self.access.check(actor, Action.READ_DOCUMENT, ins)
-        doc = self._visible(grant, ins, document_id)
+        return self._read(grant, self._visible(grant, ins, document_id))
+
+    def get_by_id(self, actor: Actor, document_id: str) -> Downloadable[Document]:
+        """:meth:`get` for a document known by its id alone (FHIR ``DocumentReference/{id}``, ``Binary/{id}``): the
+        same decision, the same access-log entry; an id the caller may not see is absent, like an unknown one."""
+        doc = self.documents.find(document_id)
+        if doc is None:
+            raise NotFound("No such document.", code="not_found")
+        grant = self._check_by_id(actor, Action.READ_DOCUMENT, doc.ins)
+        grant.require(doc.facts())
+        return self._read(grant, doc)
+
+    def _check_by_id(self, actor: Actor, action: Action, ins: str) -> Grant:
+        """The decision on the space of a document the caller named by its id alone: a space the caller does not
+        act for at all (someone else's, another patient's app) answers as an unknown id would, so that an id tells
+        nobody it exists; the other refusals are REST's (not authorised, blocked, consent required)."""
+        try:
+            return self.access.check(actor, action, ins)
+        except Forbidden as error:
+            if error.code in FOREIGN_SPACE:
+                raise NotFound("No such document.", code="not_found") from error
+            raise
+
+    def _read(self, grant: Grant, doc: Document) -> Downloadable[Document]:
         url = self.download_url(doc) if doc.readable else None
-        grant.log("read_document", document_id)
+        grant.log("read_document", doc.document_id)
         return Downloadable(doc, url)
 
     def download_url(self, doc: Document) -> str:

@@ -129,6 +129,38 @@ def test_a_cursor_from_another_listing_is_refused(documents):
         documents.page(other, 1, page.next_cursor, lambda d: True)
 
 
+def test_documents_added_together_or_not_at_all_with_what_they_supersede(documents):
+    ins = make_nir()
+    old = document(ins, 1, status=DocStatus.AVAILABLE, sha1="hZg+s6C84HLCNt/btzuNSEsBfpk=")
+    documents.add(old)
+    old = documents.get(ins, old.document_id)
+    assert old.sha1 == "hZg+s6C84HLCNt/btzuNSEsBfpk="
+    stale = documents.get(ins, old.document_id)
+    old.supersede(f"{2:028x}")
+    documents.add_all([document(ins, 2, status=DocStatus.AVAILABLE), document(ins, 3)], [old])
+    assert documents.get(ins, old.document_id).superseded_by == f"{2:028x}"
+    assert documents.get(ins, f"{3:028x}") is not None
+    stale.supersede(f"{4:028x}")  # read before the transaction above: its condition fails, and nothing is written
+    with pytest.raises(ConcurrentUpdate):
+        documents.add_all([document(ins, 4)], [stale])
+    assert documents.get(ins, f"{4:028x}") is None
+    assert documents.get(ins, old.document_id).superseded_by == f"{2:028x}"
+
+
+def test_documents_are_counted_through_what_the_decision_reads(documents):
+    ins = make_nir()
+    for n in range(1, 8):
+        documents.add(document(ins, n, masked=n % 2 == 0))
+    gone = documents.get(ins, f"{7:028x}")
+    gone.delete("patient#x", T0)
+    documents.save(gone)
+    seen = []
+    assert documents.count(ins, lambda d: seen.append(d) or not d.masked) == 3  # 1, 3, 5 (7 is deleted)
+    assert {d.facts() for d in seen} == {documents.get(ins, d.document_id).facts() for d in seen}
+    assert {d.created_at for d in seen} == {T0} and {d.category for d in seen} == {"CPT_REND"}
+    assert documents.count(make_nir(), lambda d: True) == 0
+
+
 # -- care ------------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def care(tables):
@@ -156,6 +188,29 @@ def test_care_profile_vaccinations_and_measurements(care):
     care.erase(ins)
     assert care.profile(ins) is None and care.vaccinations(ins, 10, None).items == []
     assert care.latest_measurements(ins) == []
+
+
+def test_care_measurements_together_by_codes_and_time_and_devices_once(care):
+    from chalicelib.domain.care import Device
+
+    ins = make_nir()
+    batch = [Measurement(f"b{n}", code, "x", float(value), unit, T0 - dt.timedelta(hours=n), ME, T0, device="dev")
+             for n, (code, value, unit) in enumerate((("8480-6", 120, "mm[Hg]"), ("8462-4", 80, "mm[Hg]"),
+                                                      ("29463-7", 70, "kg"), ("29463-7", 69, "kg")))]
+    care.add_measurements(ins, batch)
+    pressure = walk(lambda n, c: care.measurements(ins, n, c, codes={"8480-6", "8462-4"}))
+    assert [m.measurement_id for m in pressure] == ["b0", "b1"] and pressure[0].device == "dev"
+    window = walk(lambda n, c: care.measurements(ins, n, c, since=T0 - dt.timedelta(hours=2),
+                                                 until=T0 - dt.timedelta(hours=1)))
+    assert [m.measurement_id for m in window] == ["b2"]  # [since, until)
+    assert {m.code: m.value for m in care.latest_measurements(ins)}["29463-7"] == 70.0
+    scale = Device("d1", "urn:oid:1.2.3", "FE-ED", T0, ME, manufacturer="Omron")
+    assert care.device_once(ins, scale) == (scale, True)
+    again, created = care.device_once(ins, Device("d2", "urn:oid:1.2.3", "FE-ED", T0, ME))
+    assert (again.device_id, again.manufacturer, created) == ("d1", "Omron", False)
+    assert care.device_once(make_nir(), Device("d3", "urn:oid:1.2.3", "FE-ED", T0, ME))[1] is True  # per space
+    care.erase(ins)
+    assert care.device_once(ins, Device("d4", "urn:oid:1.2.3", "FE-ED", T0, ME))[1] is True
 
 
 # -- agenda ----------------------------------------------------------------------------------------------------------
@@ -355,6 +410,10 @@ def test_the_access_log_appends_and_lists_newest_first(access_log):
     entries = walk(lambda n, c: access_log.page(ins, n, c))
     assert [e.document_id for e in entries] == ["d4", "d3", "d2", "d1", "d0"]
     assert entries[0].actor == Party("professional", "x", "medecin")
+    window = walk(lambda n, c: access_log.page(ins, n, c, since=T0 + dt.timedelta(minutes=1),
+                                               until=T0 + dt.timedelta(minutes=3)))
+    assert [e.document_id for e in window] == ["d2", "d1"]  # [since, until)
+    assert [e.document_id for e in access_log.page(ins, 10, None, since=T0 + dt.timedelta(minutes=4)).items] == ["d4"]
     assert access_log.erase(ins) == 5 and access_log.page(ins, 10, None).items == []
 
 

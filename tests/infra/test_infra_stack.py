@@ -312,6 +312,10 @@ def test_lifecycle_keeps_an_undo_window_and_never_expires_the_quarantine(templat
             if logical in declared.kept_prefixes:
                 assert expiring == [], f"{declared.logical}/{prefix} must never expire: {expiring}"
                 continue
+            if logical in declared.temporary_prefixes:  # a staged upload nobody submitted: gone, every version
+                assert [(r.get("ExpirationInDays"), r["NoncurrentVersionExpiration"]) for r in expiring] == [
+                    (declared.temporary_days, {"NoncurrentDays": declared.temporary_days})], f"{prefix}: {expiring}"
+                continue
             assert [r["NoncurrentVersionExpiration"] for r in expiring] == [
                 {"NoncurrentDays": declared.noncurrent_version_days}], f"{declared.logical}/{prefix}"
             if logical in declared.expire_days:  # kept only while they serve: enrolment files, reports, exports
@@ -320,6 +324,7 @@ def test_lifecycle_keeps_an_undo_window_and_never_expires_the_quarantine(templat
             # current versions never expire by lifecycle: the app (and the archive purge) decide
             assert not any(k in r for r in applying for k in ("ExpirationInDays", "ExpirationDate"))
     assert resources.INBOX_BUCKET.kept_prefixes == ("quarantine",)
+    assert resources.DOCUMENTS_BUCKET.temporary_prefixes == ("staging",)  # never documents/ nor attachments/
     assert resources.DOCUMENTS_BUCKET.noncurrent_version_days >= 7  # long enough to notice and undo a mistake
     assert not resources.DOCUMENTS_BUCKET.expire_days and not resources.INBOX_BUCKET.expire_days
 

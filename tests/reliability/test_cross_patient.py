@@ -14,8 +14,10 @@ call is made with B's INS and a valid body:
   declares a care relationship or an emergency access): these succeed, and still answer nothing of B's;
 * nothing of B's changed (profile, documents, consents, sharing settings).
 
-The same holds for every `/conversations/{conversation_id}...` operation on B's conversation. And B's own carer
-reaches exactly what the decision's ``CARER_ACTIONS`` allow: every other `{ins}` operation answers them 403.
+The same holds for every `/conversations/{conversation_id}...` operation on B's conversation, and for every
+`/fhir` operation, B's INS given where FHIR gives it (`patient.identifier`, the Bundle's subject, the `$upload`'s
+patient) and B's document by its id: the same decision answers. And B's own carer reaches exactly what the
+decision's ``CARER_ACTIONS`` allow: every other `{ins}` operation answers them 403.
 """
 
 import datetime as dt
@@ -35,6 +37,9 @@ BODIES = {
     ("post", "/patients/{ins}/measurements"): {"code": "29463-7", "value": 70, "unit": "kg",
                                                "effective_at": "2026-11-20T08:00:00Z"},
     ("post", "/patients/{ins}/appointments"): {"title": "Consultation", "start": "2026-12-01T09:00:00Z"},
+    ("patch", "/patients/{ins}/appointments/{appointment_id}"): {"title": "Consultation déplacée"},
+    ("put", "/patients/{ins}/reminders/{reminder_id}"): {"status": "done"},
+    ("post", "/patients/{ins}/exports"): None,
     ("put", "/patients/{ins}/app-consents/{app_id}"): {"grants": [{"category": "measurements", "access": "read"}]},
     ("post", "/patients/{ins}/documents"): {"title": "Compte rendu", "type_code": "11488-4",
                                            "content_type": "application/pdf", "size": 20},
@@ -87,8 +92,9 @@ def world(api):
                                                              "date": "2024-03-01"}).status == 201
     assert api.post(f"/patients/{b}/measurements", b_token, {"code": "29463-7", "value": 61.5, "unit": "kg",
                                                              "effective_at": "2026-11-01T08:00:00Z"}).status == 201
-    assert api.post(f"/patients/{b}/appointments", b_token, {"title": "RDV-B-7731",
-                                                             "start": "2026-12-03T10:00:00Z"}).status == 201
+    appointment = api.post(f"/patients/{b}/appointments", b_token, {"title": "RDV-B-7731",
+                                                                    "start": "2026-12-03T10:00:00Z"})
+    assert appointment.status == 201
     loaded = api.post("/reimbursements", api.agent, {"items": [{"ins": b, "date": "2026-10-01", "act": "ACTE-B-7731",
                                                                 "amount_paid": 30, "amount_reimbursed": 20}]})
     assert loaded.json["results"][0]["status"] == "recorded"
@@ -141,7 +147,8 @@ def world(api):
     }
     path = {"ins": b, "document_id": doc_b, "app_id": "glyco", "rpps": make_rpps(),
             "conversation_id": started.json["conversation_id"], "attachment_id": upload["attachment_id"],
-            "carer_ins": carer_row["nir"]}
+            "carer_ins": carer_row["nir"], "appointment_id": appointment.json["appointment_id"],
+            "reminder_id": "cervical-screening:2026-12-01", "export_id": "0" * 26}
     return {"b": b, "b_token": b_token, "doctor": doctor, "documents": (doc_b, own_b), "callers": callers,
             "path": path, "carer": carer}
 
@@ -265,3 +272,67 @@ def test_bs_carer_reaches_only_what_carers_may_do(api, world):
     b, carer_ins = world["b"], world["path"]["carer_ins"]
     assert api.delete(f"/patients/{b}/carers/{carer_ins}", world["carer"]).status == 204  # stepping down
     assert api.get(f"/patients/{b}/documents", world["carer"]).status == 403
+
+
+# -- the same through FHIR: B's INS in the query or the Bundle, B's documents by their ids -----------------------------
+NIR_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"
+MASK = [{"op": "add", "path": "/securityLabel/-", "value": {"coding": [{
+    "system": "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument",
+    "code": "MASQUE_PS"}]}}]
+# What a caller without any right to B's record may do in it through FHIR: feed it (ITI-65, a staged upload), and
+# look the space up (the DMP's "does a record exist": its existence and state, never the person).
+FHIR_FEEDING = {
+    "professional": {("post", "/fhir"), ("post", "/fhir/Binary/{binary_id}"), ("get", "/fhir/Patient")},
+    "establishment": {("post", "/fhir"), ("post", "/fhir/Binary/{binary_id}"), ("get", "/fhir/Patient"),
+                      ("get", "/fhir/DocumentReference")},  # an establishment lists what it authored: nothing
+}
+
+
+def _fhir_call(api, world, method, template, token):
+    from fhir_support import provide_bundle, sha1
+
+    b, doc_b = world["b"], world["documents"][0]
+    path = template.replace("{document_id}", doc_b).replace("{binary_id}", "$upload" if method == "post" else doc_b)
+    headers = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+    body = None
+    if method == "get" and path in ("/fhir/Patient",):
+        path += f"?identifier={NIR_SYSTEM}|{b}"
+    elif method == "get" and "/" not in path.removeprefix("/fhir/") and path != "/fhir/metadata":
+        path += f"?patient.identifier={NIR_SYSTEM}|{b}"
+    if method == "post" and template == "/fhir":
+        body = provide_bundle(b, PDF)
+    elif method == "post":
+        body = {"resourceType": "Parameters", "parameter": [
+            {"name": "patient", "valueIdentifier": {"system": NIR_SYSTEM, "value": b}},
+            {"name": "contentType", "valueCode": "application/pdf"}, {"name": "size", "valueUnsignedInt": len(PDF)},
+            {"name": "hash", "valueBase64Binary": sha1(PDF)}]}
+    elif method == "patch":
+        body, headers["Content-Type"] = MASK, "application/json-patch+json"
+    return api.call(method.upper(), path, token, body=body, headers=headers)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_no_fhir_operation_answers_patient_b_to_someone_without_rights(api, world, caller):
+    before = _snapshot(api, world)
+    spec = api.get("/openapi.json").json
+    operations = [(method, path) for path, methods in spec["paths"].items() for method, op in methods.items()
+                  if path.startswith("/fhir") and "x-roles" in op]
+    assert len(operations) >= 10
+    role = caller.split("_")[0] if caller.split("_")[0] in ("professional", "establishment") else caller
+    wrong = []
+    for method, template in operations:
+        reply = _fhir_call(api, world, method, template, world["callers"][caller]())
+        text = reply.body.decode(errors="replace") if isinstance(reply.body, bytes) else str(reply.body)
+        leaked = [s for s in SECRETS if s in text] + [d for d in world["documents"] if d in text]
+        allowed = (method, template) in FHIR_FEEDING.get(role, set())
+        if leaked or (not allowed and reply.status not in (403, 404)) or (allowed and reply.status >= 300):
+            wrong.append((method.upper(), template, reply.status, leaked, text[:200]))
+        if reply.status >= 400:
+            assert reply.json["resourceType"] == "OperationOutcome", (method, template)
+        if allowed and template == "/fhir/DocumentReference":
+            assert "entry" not in reply.json
+        if allowed and template == "/fhir/Patient":  # the existence and state, never the person
+            (entry,) = reply.json["entry"]
+            assert "name" not in entry["resource"] and "birthDate" not in entry["resource"]
+    assert wrong == []
+    assert _snapshot(api, world) == before

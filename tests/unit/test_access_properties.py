@@ -59,7 +59,9 @@ def worlds(draw) -> World:
         "patient": Actor("patient", ins=caller_ins),
         "professional": Actor("professional", rpps=rpps, profession=profession, samu=samu),
         "establishment": Actor("establishment", finess=finess),
-        "app": Actor("app", app_id="glyco", ins=draw(st.sampled_from([PATIENT, PATIENT, STRANGER]))),
+        "app": Actor("app", app_id="glyco", ins=draw(st.sampled_from([PATIENT, PATIENT, STRANGER])),
+                     scopes=draw(st.sampled_from([None, None, frozenset(), frozenset({("documents", "read")}),
+                                                  frozenset({("measurements", "write")})]))),
         "agent": Actor("agent"),
     }[role]
     minor = draw(st.booleans())
@@ -175,6 +177,8 @@ SPACE_RULES = [
      FORBIDDEN),
     ("an app needs an online listing and a current consent", lambda w: w.actor.role == "app"
      and not _app_consented(w), CONSENT),
+    ("a SMART scope claim narrows the consent, never widens it", lambda w: w.actor.role == "app"
+     and w.actor.scopes is not None and ("documents", "read") not in w.actor.scopes, FORBIDDEN),
 ]
 
 # Then, for one document (invisible = absent = 404): first matching row wins.
@@ -549,3 +553,21 @@ def test_exports_statuses_and_the_centre_follow_the_space_rules(world, action):
         elif _carer(world):  # a carer never exports nor sets the person's reminders; a closed space is absent
             table = FORBIDDEN if _live(world) else NOT_FOUND
     assert (ALLOW if decision.allowed else decision.denial.value) == table
+
+
+@settings(max_examples=1000, deadline=None)
+@given(worlds(), st.sampled_from([Action.READ_DOCUMENT, Action.LIST_DOCUMENTS, Action.ADD_DOCUMENT,
+                                  Action.READ_MEASUREMENTS, Action.WRITE_MEASUREMENTS]))
+def test_a_scope_claim_only_narrows_what_the_consent_allows(world, action):
+    """Whatever the token's scopes, an app never gets more than without them; and without a claim, the consent
+    alone decides (the app tokens of today)."""
+    from dataclasses import replace
+
+    if world.actor.role != "app":
+        return
+    scoped = decide(world.actor, action, world.facts, NOW, world.document)
+    unscoped = decide(replace(world.actor, scopes=None), action, world.facts, NOW, world.document)
+    if scoped.allowed:
+        assert unscoped.allowed
+    if unscoped.allowed and world.actor.scopes is not None and not scoped.allowed:
+        assert scoped.code == "insufficient_scope" and "scope" in scoped.message

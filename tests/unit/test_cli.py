@@ -39,6 +39,13 @@ BAD_FINESS = FINESS[:-1] + str((int(FINESS[-1]) + 1) % 10)
     (["--role", "app", "--app-id", "glyco"], "--ins", "needs --ins"),
     (["--role", "app", "--app-id", "glyco", "--ins", BAD_NIR], "--ins", "control key"),
     (["--role", "app", "--app-id", "my app", "--ins", NIR], "--app-id", "no spaces"),
+    (["--role", "app", "--app-id", "glyco", "--ins", NIR, "--scope", "patient/AuditEvent.read"], "--scope",
+     "does not open to apps"),
+    (["--role", "app", "--app-id", "glyco", "--ins", NIR, "--scope", "patient/Observation.delete"], "--scope",
+     "unknown access"),
+    (["--role", "app", "--app-id", "glyco", "--ins", NIR, "--scope", " "], "--scope", "at least one"),
+    (["--role", "professional", "--rpps", RPPS, "--profession", "medecin", "--scope", "patient/*.read"], "--scope",
+     "does not go with --role professional"),
     (["--role", "agent", "--ins", NIR], "--ins", "does not go with --role agent"),
     (["--role", "patient", "--ins", NIR, "--samu"], "--samu", "does not go with --role patient"),
     (["--role", "nurse"], "--role", "invalid choice"),
@@ -57,6 +64,8 @@ def test_a_token_is_refused_naming_the_flag(args, flag, words):
      {"role": "professional", "rpps": RPPS, "profession": "sage-femme", "samu": True}),
     (["--role", "establishment", "--finess", FINESS], {"role": "establishment", "finess": FINESS}),
     (["--role", "app", "--app-id", "glyco", "--ins", NIR], {"role": "app", "app_id": "glyco", "ins": NIR}),
+    (["--role", "app", "--app-id", "glyco", "--ins", NIR, "--scope", "openid  patient/Observation.write"],
+     {"role": "app", "app_id": "glyco", "ins": NIR, "scope": "openid patient/Observation.write"}),
 ])
 def test_a_token_carries_the_claims_of_its_role(args, claims):
     out = ens("token", *args)
@@ -64,7 +73,7 @@ def test_a_token_carries_the_claims_of_its_role(args, claims):
     token = json.loads(out.stdout)["token"]
     payload = jwt.decode(token, options={"verify_signature": False})
     assert {k: payload[k] for k in claims} == claims
-    assert not {"ins", "rpps", "profession", "finess", "app_id", "samu"} - set(claims) & set(payload)
+    assert not {"ins", "rpps", "profession", "finess", "app_id", "samu", "scope"} - set(claims) & set(payload)
 
 
 def test_help_lists_the_roles_with_their_flags_the_professions_and_the_jobs():

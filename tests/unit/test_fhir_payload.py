@@ -37,12 +37,22 @@ def test_a_body_over_the_limit_is_413_and_says_how_to_send_a_large_document():
     assert "POST /fhir/Binary/$upload" in caught.value.message
 
 
-def test_the_upload_request_and_its_answer():
+PATIENT_INS = "180057512345627"
+
+
+@pytest.mark.parametrize("patient", [
+    {"valueIdentifier": {"system": "urn:oid:1.2.250.1.213.1.4.8", "value": PATIENT_INS}},
+    {"valueReference": {"reference": f"Patient/{PATIENT_INS}"}},
+    {"valueString": f"urn:oid:1.2.250.1.213.1.4.8|{PATIENT_INS}"},
+])
+def test_the_upload_request_and_its_answer(patient):
     request = {"resourceType": "Parameters", "parameter": [
+        {"name": "patient", **patient},
         {"name": "contentType", "valueCode": "application/pdf"}, {"name": "size", "valueUnsignedInt": len(PDF)},
         {"name": "hash", "valueBase64Binary": sha1(PDF)}]}
     upload = payload.parse_upload_request(request)
     assert (upload.content_type, upload.size, upload.sha1) == ("application/pdf", len(PDF), sha1(PDF))
+    assert upload.ins == PATIENT_INS
     headers = payload.upload_headers(upload)
     assert headers == {"Content-Type": "application/pdf", "x-amz-checksum-sha1": sha1(PDF)}
     answer = r4(payload.upload_answer("stage1", "https://s3.example/put?sig", headers, "2026-11-22T09:15:00Z"))
@@ -53,10 +63,15 @@ def test_the_upload_request_and_its_answer():
     ({"size": 5_000_001}, "invalid_size"),
     ({"contentType": "application/zip"}, "unsupported_format"),
     ({"hash": base64.b64encode(b"short").decode()}, "invalid_hash"),
+    ({"patient": "urn:oid:1.2.250.1.213.1.4.8|180057512345600"}, "invalid_nir"),
+    ({"patient": None}, "missing_field"),
 ])
 def test_an_upload_request_breaking_the_rules_is_422(changes, code):
-    values = {"contentType": "application/pdf", "size": 10, "hash": sha1(PDF), **changes}
-    kinds = {"contentType": "valueCode", "size": "valueUnsignedInt", "hash": "valueBase64Binary"}
+    values = {"patient": f"urn:oid:1.2.250.1.213.1.4.8|{PATIENT_INS}", "contentType": "application/pdf", "size": 10,
+              "hash": sha1(PDF), **changes}
+    values = {k: v for k, v in values.items() if v is not None}
+    kinds = {"patient": "valueString", "contentType": "valueCode", "size": "valueUnsignedInt",
+             "hash": "valueBase64Binary"}
     request = {"resourceType": "Parameters", "parameter": [{"name": k, kinds[k]: v} for k, v in values.items()]}
     with pytest.raises(InvalidInput) as caught:
         payload.parse_upload_request(request)

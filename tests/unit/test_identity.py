@@ -72,3 +72,16 @@ def test_claims_make_a_caller_or_an_invalid_token():
                    {"role": "establishment", "finess": "123456789"}, {"role": "app", "ins": nir}):
         with pytest.raises(Unauthenticated):
             identity.actor_from_claims(claims)
+
+
+def test_an_app_tokens_scope_claim_is_read_as_the_grants_it_narrows_the_consent_to():
+    nir = make_nir()
+    app = {"role": "app", "app_id": "glyco", "ins": nir}
+    assert identity.actor_from_claims(app).scopes is None  # no claim: the consent alone decides
+    scoped = identity.actor_from_claims({**app, "scope": "openid launch/patient patient/Observation.write "
+                                                         "patient/DocumentReference.rs"})
+    assert scoped.scopes == {("measurements", "write"), ("documents", "read")}
+    assert identity.actor_from_claims({**app, "scope": "openid"}).scopes == frozenset()  # no resource scope: none
+    for bad in ("patient/AuditEvent.read", "patient/Observation.x", 42, "patient/" * 500):
+        with pytest.raises(Unauthenticated):
+            identity.actor_from_claims({**app, "scope": bad})

@@ -43,6 +43,7 @@ from chalicelib.services.notifications import NotificationService
 from chalicelib.services.records import RecordService
 from chalicelib.services.reimbursements import ReimbursementService
 from chalicelib.services.sharing import SharingService
+from chalicelib.services.submissions import SubmissionService, staging_key
 from chalicelib.services.versioned import MAX_ATTEMPTS, retrying
 
 NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
@@ -95,6 +96,8 @@ class World:
                                           self.messenger, self.clock, self.ids, "docs")
         self.family = FamilyService(self.family_repo, self.accounts, self.access, self.messenger, self.clock,
                                     self.ids)
+        self.submissions = SubmissionService(self.documents, self.store, self.access, self.clock, self.ids, "docs",
+                                             300)
 
     def patient(self, status: Status = Status.ACTIVE, born: dt.date = dt.date(1980, 5, 1), sex: int = 1) -> Actor:
         nir = make_nir(sex, born)
@@ -413,3 +416,227 @@ def test_messaging_participants_status_and_closed_spaces(world):
     world.accounts.save(closing)
     assert world.messaging.listing(pro, 10, None).items == []
     assert world.notifier.to(me.ins, "new_message") and "Résultats" not in str(world.notifier.sent)
+
+
+# -- FHIR's entry points into the same services --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Content:
+    """One document of a submission, as chalicelib.fhir.provide.NewDocument carries it."""
+
+    title: str = "CR"
+    type_code: str = "11488-4"
+    content_type: str = "application/pdf"
+    content: bytes | None = PDF
+    staged: str | None = None
+    replaces: str | None = None
+    hidden_from_patient: bool = False
+    size: int = len(PDF)
+    sha1: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha1 and self.content is not None:
+            object.__setattr__(self, "sha1", fakes._sha1(self.content))
+
+
+def test_a_submission_adds_every_document_available_with_its_hash_and_owes_the_notice(world):
+    me = world.patient()
+    pro = world.professional()  # feeds the record without reading it
+    done = world.submissions.provide(pro, me.ins, [Content(title="un"), Content(title="deux")])
+    assert [d.title for d in done.documents] == ["un", "deux"]
+    for doc in done.documents:
+        stored = world.documents.get(me.ins, doc.document_id)
+        assert stored.status == DocStatus.AVAILABLE and stored.sha1 == fakes._sha1(PDF) and stored.source == "fhir"
+        assert stored.extra["follow_up"] == ["notice"]  # sent by its bytes' S3 event, as for any upload
+        assert ("docs", f"documents/{doc.document_id}") in world.store.objects
+    assert [(e.action, e.document_id) for e in world.log.of(me.ins)][-2:] == [
+        ("add_document", d.document_id) for d in done.documents]
+    # the S3 event of the bytes finishes what is owed, once
+    assert world.ingest.handle(event("docs", f"documents/{done.documents[0].document_id}"))["outcome"] == "provided"
+    assert [n.kind for n in world.notifier.to(me.ins)] == ["document_added"]
+
+
+def test_a_submission_is_all_or_nothing_bytes_included(world):
+    me = world.patient()
+    pro = world.professional()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 10
+    with pytest.raises(InvalidInput) as caught:
+        world.submissions.provide(pro, me.ins, [Content(), Content(content=png, size=len(png))])
+    assert caught.value.code == "content_mismatch" and caught.value.details["item"] == 1
+    assert world.documents.items == {} and not [k for k in world.store.objects if k[1].startswith("documents/")]
+
+
+def test_a_failed_transaction_removes_the_bytes_already_written(world, monkeypatch):
+    me = world.patient()
+    pro = world.professional()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("DynamoDB is down")
+
+    monkeypatch.setattr(world.documents, "add_all", fail)
+    with pytest.raises(RuntimeError):
+        world.submissions.provide(pro, me.ins, [Content(), Content()])
+    assert not [k for k in world.store.objects if k[1].startswith("documents/")]
+    # and their S3 events find nothing to wait for
+    assert world.ingest.handle(event("docs", "documents/0190aabbccdd0011223344556677"))["outcome"] == "gone"
+
+
+def test_a_submission_replaces_only_what_its_author_may_and_supersedes_in_the_same_transaction(world):
+    me = world.patient()
+    pro = world.professional()
+    old = world.document(pro, me.ins)
+    done = world.submissions.provide(pro, me.ins, [Content(replaces=old)])
+    assert world.documents.get(me.ins, old).superseded_by == done.documents[0].document_id
+    other = world.professional()
+    with pytest.raises(NotFound) as caught:  # one they cannot see is absent
+        world.submissions.provide(other, me.ins, [Content(replaces=done.documents[0].document_id)])
+    assert caught.value.details["item"] == 0
+    with pytest.raises(Conflict):  # superseded already
+        world.submissions.provide(pro, me.ins, [Content(replaces=old)])
+    with pytest.raises(InvalidInput):
+        world.submissions.provide(pro, me.ins, [Content(replaces=done.documents[0].document_id)] * 2)
+
+
+def test_a_visibility_flag_at_submission_is_the_authors_and_never_an_apps(world):
+    me = world.patient()
+    with pytest.raises(Forbidden):
+        world.submissions.provide(me, me.ins, [Content(hidden_from_patient=True)])
+    pro = world.professional()
+    done = world.submissions.provide(pro, me.ins, [Content(hidden_from_patient=True)])
+    assert done.documents[0].hidden_from_patient
+
+
+def test_a_staged_upload_is_its_uploaders_for_its_patient_and_checked_by_sha1(world):
+    me = world.patient()
+    pro = world.professional()
+
+    @dataclass(frozen=True)
+    class Declared:
+        content_type: str = "application/pdf"
+        size: int = len(PDF)
+        sha1: str = fakes._sha1(PDF)
+
+    staged = world.submissions.stage(pro, me.ins, Declared())
+    assert staged.upload_headers["x-amz-checksum-sha1"] == fakes._sha1(PDF)
+    key = staging_key(me.ins, pro, staged.binary_id)
+    with pytest.raises(InvalidInput) as caught:  # nothing PUT yet
+        world.submissions.provide(pro, me.ins, [Content(content=None, staged=staged.binary_id, sha1=fakes._sha1(PDF))])
+    assert caught.value.code == "unknown_upload"
+    world.store.put("docs", key, PDF)
+    other = world.professional()
+    with pytest.raises(InvalidInput):  # someone else's upload does not exist for them
+        world.submissions.provide(other, me.ins, [Content(content=None, staged=staged.binary_id,
+                                                          sha1=fakes._sha1(PDF))])
+    with pytest.raises(InvalidInput) as caught:  # the SHA-1 S3 computes on the copy differs
+        world.submissions.provide(pro, me.ins, [Content(content=None, staged=staged.binary_id,
+                                                        sha1=fakes._sha1(b"other"))])
+    assert caught.value.code == "hash_mismatch"
+    assert not [k for k in world.store.objects if k[1].startswith("documents/")]
+    done = world.submissions.provide(pro, me.ins, [Content(content=None, staged=staged.binary_id,
+                                                           sha1=fakes._sha1(PDF))])
+    assert ("docs", done.documents[0].object_key) in world.store.objects
+    assert ("docs", key) not in world.store.objects  # not kept twice
+    assert world.submissions.erase(me.ins) == 0
+
+
+def test_a_search_decides_each_document_as_the_listing_and_counts_the_matches(world):
+    me = world.patient()
+    pro = world.professional(me)
+    ids = [world.document(world.professional(), me.ins) for _ in range(5)]
+    world.records.update(me, me.ins, ids[0], DocumentPatch(masked=True))  # the professional no longer sees it
+    listed = [d.document_id for d in world.records.listing(pro, me.ins, 50, None).items]
+    first = world.records.search(pro, me.ins, 2, None, lambda d: True)
+    assert [d.document_id for d in first.items] == listed[:2] and first.total == 4
+    rest = world.records.search(pro, me.ins, 2, first.next_cursor, lambda d: True, before=2)
+    assert rest.total == 4  # the last page knows it for free
+    uncounted = world.records.search(pro, me.ins, 2, None, lambda d: True, total=False)
+    assert uncounted.total is None and uncounted.next_cursor
+    only = world.records.search(pro, me.ins, 50, None, lambda d: d.document_id == ids[1])
+    assert [d.document_id for d in only.items] == [ids[1]] and only.total == 1
+    assert [e.action for e in world.log.of(me.ins)].count("list_documents") == 5
+
+
+def test_a_document_known_by_its_id_alone_answers_as_its_rest_twin(world):
+    me = world.patient()
+    pro = world.professional(me)
+    doc = world.document(pro, me.ins)
+    assert world.records.get_by_id(me, doc).download_url
+    other = world.patient()
+    with pytest.raises(NotFound):  # someone else's: exactly like an unknown id
+        world.records.get_by_id(other, doc)
+    with pytest.raises(Forbidden):  # a professional without an authorisation, as REST says it
+        world.records.get_by_id(world.professional(), doc)
+    with pytest.raises(NotFound):
+        world.records.get_by_id(me, "0" * 28)
+
+
+@dataclass(frozen=True)
+class Change:
+    masked: bool | None = None
+    hidden_from_patient: bool | None = None
+    delete: bool = False
+
+
+def test_amending_decides_each_change_as_patch_and_delete_do(world):
+    me = world.patient()
+    pro = world.professional(me)
+    doc = world.document(pro, me.ins)
+    seen = []
+    assert world.records.amend(me, doc, lambda d: seen.append(d.document_id) or Change(masked=True)).masked
+    assert seen == [doc]
+    with pytest.raises(Forbidden):  # masking is the patient's
+        world.records.amend(pro, doc, lambda d: Change(masked=False))
+    assert world.records.amend(pro, doc, lambda d: Change(hidden_from_patient=True)).hidden_from_patient
+    stranger = world.professional()
+    with pytest.raises(NotFound):  # never shown to the change: absent
+        world.records.amend(stranger, doc, lambda d: pytest.fail("the change saw a document it may not see"))
+    world.records.amend(pro, doc, lambda d: Change(delete=True))
+    assert world.documents.get(me.ins, doc).deleted
+
+
+def test_measurements_from_a_device_are_recorded_together_and_the_device_once(world):
+    me = world.patient()
+
+    @dataclass(frozen=True)
+    class Value:
+        code: str
+        value: float
+        unit: str
+        effective_at: dt.datetime = NOW
+
+    @dataclass(frozen=True)
+    class Scale:
+        system: str = "urn:oid:1.2.840.10004.1.1.1.0.0.1.0.0.1.2680"
+        value: str = "FE-ED"
+        manufacturer: str | None = "Omron"
+        model: str | None = None
+        name: str | None = None
+
+    added = world.care.add_measurements(me, me.ins, [Value("29463-7", 71, "kg"), Value("8867-4", 60, "bpm")],
+                                        Scale())
+    assert added.device_created and [m.unit for m in added.measurements] == ["kg", "/min"]
+    again = world.care.add_measurements(me, me.ins, [Value("29463-7", 70, "kg")], Scale())
+    assert not again.device_created and again.device.device_id == added.device.device_id
+    assert again.measurements[0].device == added.device.device_id
+    with pytest.raises(InvalidInput) as caught:
+        world.care.add_measurements(me, me.ins, [Value("29463-7", 70, "kg"), Value("29463-7", 7000, "kg")])
+    assert caught.value.details["item"] == 1
+    assert len(world.care.measurements(me, me.ins, 50, None).items) == 3  # nothing of the refused batch
+    weights = world.care.measurements(me, me.ins, 50, None, codes={"29463-7"}, since=NOW, until=NOW + dt.timedelta(1))
+    assert sorted(m.value for m in weights.items) == [70, 71]
+
+
+def test_looking_a_patient_up_shows_the_identity_to_readers_and_the_existence_to_feeders(world):
+    me = world.patient()
+    from chalicelib.services.lifecycle import LifecycleService
+
+    lifecycle = LifecycleService(world.accounts, world.notifier, world.clock, fakes.SequenceSecrets(), "pepper",
+                                 world.access)
+    reader = world.professional(me)
+    assert lifecycle.patient(reader, me.ins).family_name == "Martin"
+    feeder = world.professional()
+    found = lifecycle.patient(feeder, me.ins)
+    assert found.status == "active" and found.family_name is None and found.birth_date is None
+    assert lifecycle.patient(feeder, make_nir()) is None  # no space: nothing found
+    with pytest.raises(Forbidden):  # someone else's space, as REST says it
+        lifecycle.patient(world.patient(), me.ins)
+    assert [e.action for e in world.log.of(me.ins)].count("read_patient") == 2
