@@ -11,6 +11,7 @@ import { AccountPage } from './pages/account';
 import { AgendaPage, PreventionPage } from './pages/agenda';
 import { AppsPage } from './pages/apps';
 import { DocumentsPage } from './pages/documents';
+import { ExportPage } from './pages/export';
 import { CarersPage, InvitationsPage } from './pages/family';
 import { MeasurementsPage, ProfilePage, VaccinationsPage } from './pages/health';
 import { HomePage } from './pages/home';
@@ -246,6 +247,7 @@ function Routed({ space }: { space: Space }) {
     case '/agenda': return <AgendaPage />;
     case '/prevention': return <PreventionPage />;
     case '/applications': return <AppsPage />;
+    case '/export': return <ExportPage />;
     case '/aidants': return <CarersPage />;
     case '/invitations': return <InvitationsPage />;
     case '/notifications': return <NotificationsPage />;

@@ -79,6 +79,7 @@ export function navigation(space: Space): NavItem[] {
     { path: '/agenda', label: 'Agenda' },
     { path: '/prevention', label: 'Prévention' },
     { path: '/applications', label: 'Applications', when: space.canManageSharing },
+    { path: '/export', label: 'Export des données', when: space.canExport },
     { path: '/invitations', label: 'Invitations reçues', when: space.kind === 'self' },
     { path: '/notifications', label: 'Notifications', when: space.kind === 'self' },
     { path: '/compte', label: 'Mon compte', when: space.kind === 'self' },

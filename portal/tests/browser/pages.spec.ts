@@ -6,7 +6,7 @@ import { expect, type Page, test } from '@playwright/test';
 import { activated, api, expectAccessible, expectNoHorizontalScroll, openSection, PDF_BYTES, type Person, professional, screenshot, signIn, stack } from './support';
 
 const SECTIONS = ['Accueil', 'Documents', 'Historique des accès', 'Partage et professionnels', 'Aidants', 'Messagerie',
-  'Profil médical', 'Vaccinations', 'Mesures', 'Agenda', 'Prévention', 'Applications', 'Invitations reçues', 'Notifications',
+  'Profil médical', 'Vaccinations', 'Mesures', 'Agenda', 'Prévention', 'Applications', 'Export des données', 'Invitations reçues', 'Notifications',
   'Mon compte'];
 
 /** A space with something on every page: a document, an access, a message, a measurement, an appointment. */
