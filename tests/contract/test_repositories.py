@@ -14,7 +14,7 @@ from helpers import make_nir, make_rpps
 from chalicelib.domain.access import EmergencySettings
 from chalicelib.domain.accounts import Account, Contact, Status
 from chalicelib.domain.agenda import Alarm, Appointment, RecommendationStatus
-from chalicelib.domain.audit import AccessEntry, Rejection
+from chalicelib.domain.audit import AccessEntry, AccessLogQuery, Rejection
 from chalicelib.domain.care import Measurement, MedicalProfile, Vaccination
 from chalicelib.domain.catalogue import CatalogueApp, Consent
 from chalicelib.domain.documents import Author, Document
@@ -410,10 +410,11 @@ def test_the_access_log_appends_and_lists_newest_first(access_log):
     entries = walk(lambda n, c: access_log.page(ins, n, c))
     assert [e.document_id for e in entries] == ["d4", "d3", "d2", "d1", "d0"]
     assert entries[0].actor == Party("professional", "x", "medecin")
-    window = walk(lambda n, c: access_log.page(ins, n, c, since=T0 + dt.timedelta(minutes=1),
-                                               until=T0 + dt.timedelta(minutes=3)))
-    assert [e.document_id for e in window] == ["d2", "d1"]  # [since, until)
-    assert [e.document_id for e in access_log.page(ins, 10, None, since=T0 + dt.timedelta(minutes=4)).items] == ["d4"]
+    period = AccessLogQuery(since=T0 + dt.timedelta(minutes=1), until=T0 + dt.timedelta(minutes=3, milliseconds=-1))
+    window = walk(lambda n, c: access_log.page(ins, n, c, period))  # FHIR's [start, end): end - 1 ms inclusive
+    assert [e.document_id for e in window] == ["d2", "d1"]
+    later = access_log.page(ins, 10, None, AccessLogQuery(since=T0 + dt.timedelta(minutes=4)))
+    assert [e.document_id for e in later.items] == ["d4"]
     assert access_log.erase(ins) == 5 and access_log.page(ins, 10, None).items == []
 
 
