@@ -111,6 +111,13 @@ def seed(stack: LocalStack) -> Seed:
     return Seed(ins=ins, closer_ins=closer_row["nir"], tokens=tokens, path=path)
 
 
+class _Ids(dict[str, str]):
+    """The seed's ids; a path parameter the seed has none for gets a well-formed id that names nothing (404)."""
+
+    def __missing__(self, key: str) -> str:
+        return "01a234bf000000000000000000"
+
+
 def roles_of(operation: dict[str, Any]) -> list[str | None]:
     """Who calls an operation: its declared roles that we hold a token for; no one for public routes."""
     security = operation.get("security")
@@ -275,8 +282,8 @@ def hostile(base_url: str, seed_data: Seed, report: Report | None = None) -> Rep
         for method, operation in methods.items():
             roles = [r for r in roles_of(operation) if r is not None] or [None]
             role = roles[0]
-            url = base_url + path.format(**{**seed_data.path, "ins": seed_data.closer_ins if path == "/me/closure"
-                                            else seed_data.ins})
+            url = base_url + path.format_map(_Ids({**seed_data.path, "ins": seed_data.closer_ins
+                                                   if path == "/me/closure" else seed_data.ins}))
             headers = {"Content-Type": "application/json"}
             if role is not None:
                 headers["Authorization"] = f"Bearer {seed_data.tokens[role]}"

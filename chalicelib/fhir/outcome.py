@@ -64,7 +64,8 @@ def issue(severity: str, code: str, diagnostics: str, ens_code: str | None = Non
                     details=resource("CodeableConcept", text=diagnostics,
                                      coding=[resource("Coding", system=codes.ENS_ERROR, code=ens_code)])
                     if ens_code else None,
-                    expression=expressions or None)
+                    # FHIR strings are never blank: a field named only by whitespace is left unnamed
+                    expression=[e for e in expressions or () if e.strip()] or None)
 
 
 def expressions_of(error: DomainError) -> list[str]:

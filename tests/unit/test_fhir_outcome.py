@@ -51,3 +51,15 @@ def test_an_unexpected_error_is_a_500_that_reveals_nothing():
     status, outcome = operation_outcome(KeyError("180057500100168"))
     data = r4(outcome)
     assert status == 500 and "180057500100168" not in json.dumps(data)
+
+
+@pytest.mark.parametrize("field", ["\xa0", " ", "\t"])
+def test_a_parameter_named_only_by_whitespace_is_still_a_400_outcome(field):
+    """The fuzzer's find: an unknown search parameter named by a non-breaking space answered 500, since a FHIR
+    string is never blank. The outcome says what is wrong and leaves the blank name out of ``expression``."""
+    status, outcome = operation_outcome(errors.MalformedRequest("The search parameter is not supported.",
+                                                                code="unknown_parameter", field=field))
+    assert status == 400
+    data = r4(outcome)
+    assert "expression" not in data["issue"][0]
+    assert data["issue"][0]["diagnostics"] == "The search parameter is not supported."
